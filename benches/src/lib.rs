@@ -1,0 +1,1 @@
+//! Gác benchmarks: see `benches/` targets and BENCHMARKS.md.

@@ -1,0 +1,139 @@
+//! `gac-event`: the one type every stage of Gác passes along, an [`Event`], with the
+//! vocabulary around it (ECS field names in [`field`], tags in [`tag`], [`Severity`]) and
+//! the request/response types of the HTTP API in [`api`]. No I/O lives here.
+//!
+//! An event is one log record after parsing. Its always-present parts (`@timestamp`,
+//! `event.ingested`, `message`) are struct fields; everything else is a flat map from an
+//! ECS dotted name to a [`Value`], so that detection, indexing and display look fields up
+//! by the same names a Sigma mapping or an analyst uses.
+
+pub mod api;
+pub mod field;
+mod severity;
+pub mod tag;
+mod time;
+mod value;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use severity::Severity;
+pub use time::{Timestamp, TimestampError};
+pub use value::Value;
+
+/// The flat map of an event's optional fields, keyed by ECS dotted name.
+pub type Fields = BTreeMap<String, Value>;
+
+/// One log record after parsing.
+///
+/// Serialises to a flat JSON object: `{"@timestamp": "...", "event.ingested": "...",
+/// "message": "...", "host.name": "...", ..., "tags": [...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When the record says it happened (UTC). Filled from the receive time when the
+    /// record carries none; a tag then says so.
+    #[serde(rename = "@timestamp")]
+    pub timestamp: Timestamp,
+    /// When the server received the record.
+    #[serde(rename = "event.ingested")]
+    pub ingested: Timestamp,
+    /// The original record, never altered.
+    pub message: String,
+    /// Every other field, by ECS name.
+    #[serde(flatten)]
+    pub fields: Fields,
+    /// Markers about how the event was made (see [`tag`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+impl Event {
+    /// A new event with only the mandatory parts set.
+    pub fn new(timestamp: Timestamp, ingested: Timestamp, message: impl Into<String>) -> Self {
+        Self {
+            timestamp,
+            ingested,
+            message: message.into(),
+            fields: Fields::new(),
+            tags: Vec::new(),
+        }
+    }
+
+    /// Sets a field, replacing any earlier value.
+    pub fn set(&mut self, name: &str, value: impl Into<Value>) {
+        self.fields.insert(name.to_owned(), value.into());
+    }
+
+    /// The value of a field, if present.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.fields.get(name)
+    }
+
+    /// The value of a field as a string slice, if it is a string.
+    pub fn get_str(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).and_then(Value::as_str)
+    }
+
+    /// The value of a field as an integer, if it is one.
+    pub fn get_i64(&self, name: &str) -> Option<i64> {
+        self.fields.get(name).and_then(Value::as_i64)
+    }
+
+    /// Adds a tag unless it is already there.
+    pub fn add_tag(&mut self, tag: &str) {
+        if !self.has_tag(tag) {
+            self.tags.push(tag.to_owned());
+        }
+    }
+
+    /// Whether the event carries a tag.
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t == tag)
+    }
+
+    /// The normalised severity stored in `event.severity`, if any.
+    pub fn severity(&self) -> Option<Severity> {
+        self.get_i64(field::EVENT_SEVERITY)
+            .and_then(|code| Severity::from_code(code).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Event {
+        let mut e = Event::new(
+            Timestamp::from_nanos(1_700_000_000_123_456_789),
+            Timestamp::from_nanos(1_700_000_001_000_000_000),
+            "sshd[42]: Failed password for root from 10.0.0.1 port 22 ssh2",
+        );
+        e.set(field::HOST_NAME, "web-01");
+        e.set(field::SOURCE_PORT, 22_i64);
+        e.set(field::EVENT_SEVERITY, Severity::High.code());
+        e.add_tag(tag::UNPARSED);
+        e
+    }
+
+    #[test]
+    fn json_is_flat_and_round_trips() {
+        let e = sample();
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["@timestamp"], "2023-11-14T22:13:20.123456789Z");
+        assert_eq!(json["host.name"], "web-01");
+        assert_eq!(json["source.port"], 22);
+        assert_eq!(json["tags"][0], tag::UNPARSED);
+        let back: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn tags_are_not_repeated() {
+        let mut e = sample();
+        e.add_tag(tag::UNPARSED);
+        assert_eq!(e.tags.len(), 1);
+        assert!(e.has_tag(tag::UNPARSED));
+        assert_eq!(e.severity(), Some(Severity::High));
+    }
+}

@@ -1,0 +1,14 @@
+//! Tags: short markers on an event saying how it was made. One place for their spelling.
+
+/// No parser understood the record: only `message` and origin fields are set.
+pub const UNPARSED: &str = "gac.unparsed";
+/// The record's header was damaged (for example a bad priority) but its message was kept.
+pub const MALFORMED_HEADER: &str = "gac.malformed_header";
+/// The record carried no year; the most-recent-past-year rule supplied it.
+pub const YEAR_INFERRED: &str = "gac.time.year_inferred";
+/// The record carried no zone; the input's configured zone was applied.
+pub const ZONE_FROM_INPUT: &str = "gac.time.zone_from_input";
+/// The record carried no usable time; the receive time was used.
+pub const TIME_FROM_RECEIPT: &str = "gac.time.from_receipt";
+/// The message was cut at the input's size limit.
+pub const TRUNCATED: &str = "gac.truncated";

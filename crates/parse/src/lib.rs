@@ -1,0 +1,44 @@
+//! `gac-parse`: turns raw log records into [`gac_event::Event`]s. Pure functions, no I/O;
+//! it sits between the write-ahead log and enrichment in the server's pipeline.
+//!
+//! # Map
+//!
+//! - [`syslog`]: the syslog header stage. [`parse_syslog`] reads one record, RFC 5424 or
+//!   RFC 3164 (detected per record), into ECS `log.syslog.*` fields and says what it
+//!   managed as an [`Outcome`].
+//! - [`TimePolicy`] (`time.rs`): how record times that lack a year or a zone become UTC
+//!   instants. Built once per input from its configuration.
+//!
+//! Per-format body parsers (sshd, iptables, Cisco ASA, ...) will read the
+//! `log.syslog.message` field this stage leaves behind.
+//!
+//! # Outcome and counters
+//!
+//! [`parse_syslog`] returns `(Event, Outcome)` rather than a bare event: the caller bumps
+//! one counter per record by matching on [`Outcome`], with no string comparison of tags.
+//! The same facts are also on the event (`log.syslog.format` and the `gac.*` tags), so a
+//! stored event explains itself without the counter.
+//!
+//! # Example
+//!
+//! ```
+//! use gac_event::{Timestamp, field, tag};
+//! use gac_parse::{Outcome, TimePolicy, parse_syslog};
+//!
+//! let policy = TimePolicy::new(chrono_tz::Asia::Ho_Chi_Minh);
+//! let received: Timestamp = "2025-07-01T03:00:00Z".parse().expect("a valid RFC 3339 time");
+//! let (event, outcome) =
+//!     parse_syslog(b"Jun 30 10:00:01 web-01 sshd[42]: Accepted publickey", received, &policy);
+//! assert_eq!(outcome, Outcome::Rfc3164);
+//! assert_eq!(event.get_str(field::PROCESS_NAME), Some("sshd"));
+//! assert_eq!(event.get_i64(field::PROCESS_PID), Some(42));
+//! // No year and no zone in the record: 2025 was inferred, the input's zone applied.
+//! assert_eq!(event.timestamp.to_string(), "2025-06-30T03:00:01Z");
+//! assert!(event.has_tag(tag::YEAR_INFERRED) && event.has_tag(tag::ZONE_FROM_INPUT));
+//! ```
+
+pub mod syslog;
+mod time;
+
+pub use syslog::{Outcome, parse_syslog};
+pub use time::TimePolicy;

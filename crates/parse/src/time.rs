@@ -1,0 +1,315 @@
+//! Record time to UTC: the per-input policy for times that carry no year or no zone
+//! (RFC 3164 and its relatives), and the provenance the event records about it.
+//!
+//! Header parsers only say what the record holds ([`RecordTime`]); [`TimePolicy::resolve`]
+//! turns that into an instant, so every parser applies the same rules.
+
+use chrono::offset::MappedLocalTime;
+use chrono::{
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta,
+    TimeZone, Utc,
+};
+use chrono_tz::Tz;
+use gac_event::Timestamp;
+
+/// How far past the receive time a record's inferred time may lie and still keep the
+/// receive year. A sender whose clock runs a little ahead must not have its New Year's
+/// Eve records thrown back a whole year; a day covers any sane clock skew while staying
+/// far below the year it would otherwise cost.
+const FUTURE_TOLERANCE: TimeDelta = TimeDelta::days(1);
+
+/// How many years back the year inference looks for a date that exists. Eight reaches
+/// the previous 29 February even across a century that is not a leap year (2100).
+const YEAR_SEARCH_DEPTH: i32 = 9;
+
+/// How to read record times that lack a year or a zone. Built once per input from config.
+///
+/// - A time without a zone is read in [`zone`](Self::zone) (the input's configured zone,
+///   by default the site's).
+/// - A time without a year gets the most recent year that does not put it more than a
+///   day in the future of the receive time: a `Dec 31` record received on 1 January
+///   belongs to last year, a `Jan 1 00:00:05` record received at 23:59:59 on 31 December
+///   (a sender's clock slightly ahead) to next year.
+/// - A local time that occurs twice (clocks going back) is read as the earlier instant.
+///   A local time that does not exist (clocks jumping forward) is read with the offset in
+///   force before the jump, so `02:30` in a one-hour spring gap lands at `03:30` after it
+///   (java.time's rule). Neither case fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimePolicy {
+    zone: Tz,
+}
+
+/// What a header held about the record's time, before any policy is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RecordTime {
+    /// The record carries no time at all (`-` in RFC 5424, no timestamp in RFC 3164).
+    Absent,
+    /// Something in the time's place that names no real instant (`Feb 30`, `25:00:00`,
+    /// a broken RFC 3339 string). The header is malformed; the receive time is used.
+    Invalid,
+    /// A complete time with its UTC offset.
+    Zoned(DateTime<FixedOffset>),
+    /// A complete local date and time without a zone.
+    Local(NaiveDateTime),
+    /// A time without a year: the classic BSD `Mmm dd hh:mm:ss`, read in the input's zone
+    /// unless the record named an offset (Cisco's `Mar  1 18:46:11 UTC`).
+    NoYear {
+        month: u32,
+        day: u32,
+        time: NaiveTime,
+        offset: Option<FixedOffset>,
+    },
+}
+
+/// Where an event's `@timestamp` came from; the event builder turns it into tags and
+/// `event.timezone`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Provenance {
+    /// The record carried its own offset; `year_inferred` says whether it lacked a year.
+    Record {
+        offset: FixedOffset,
+        year_inferred: bool,
+    },
+    /// The input's zone was applied; `year_inferred` says whether the year was too.
+    InputZone { year_inferred: bool },
+    /// The receive time stands in; `invalid` says whether a broken time was discarded.
+    Receipt { invalid: bool },
+}
+
+impl TimePolicy {
+    /// A policy that reads zone-less times in `zone`.
+    pub fn new(zone: Tz) -> Self {
+        Self { zone }
+    }
+
+    /// The zone zone-less times are read in.
+    pub fn zone(&self) -> Tz {
+        self.zone
+    }
+
+    /// The instant a record's time names, and how it was found.
+    pub(crate) fn resolve(&self, time: RecordTime, received: Timestamp) -> (Timestamp, Provenance) {
+        match time {
+            RecordTime::Absent => (received, Provenance::Receipt { invalid: false }),
+            RecordTime::Invalid => (received, Provenance::Receipt { invalid: true }),
+            RecordTime::Zoned(t) => (
+                Timestamp::from_datetime(t),
+                Provenance::Record {
+                    offset: *t.offset(),
+                    year_inferred: false,
+                },
+            ),
+            RecordTime::Local(naive) => (
+                self.local_to_utc(naive),
+                Provenance::InputZone {
+                    year_inferred: false,
+                },
+            ),
+            RecordTime::NoYear {
+                month,
+                day,
+                time,
+                offset: None,
+            } => match infer_year(&self.zone, month, day, time, received) {
+                Some(naive) => (
+                    self.local_to_utc(naive),
+                    Provenance::InputZone {
+                        year_inferred: true,
+                    },
+                ),
+                // No year has that date (say `Feb 30`): the header lied.
+                None => (received, Provenance::Receipt { invalid: true }),
+            },
+            RecordTime::NoYear {
+                month,
+                day,
+                time,
+                offset: Some(offset),
+            } => match infer_year(&offset, month, day, time, received)
+                .and_then(|naive| offset.from_local_datetime(&naive).single())
+            {
+                Some(t) => (
+                    Timestamp::from_datetime(t),
+                    Provenance::Record {
+                        offset,
+                        year_inferred: true,
+                    },
+                ),
+                None => (received, Provenance::Receipt { invalid: true }),
+            },
+        }
+    }
+
+    /// A wall-clock time in the zone as an instant; see the type's doc for DST folds
+    /// and gaps.
+    fn local_to_utc(&self, naive: NaiveDateTime) -> Timestamp {
+        match self.zone.from_local_datetime(&naive) {
+            MappedLocalTime::Single(t) => Timestamp::from_datetime(t),
+            MappedLocalTime::Ambiguous(earliest, _) => Timestamp::from_datetime(earliest),
+            MappedLocalTime::None => {
+                // Inside a gap. Zone transitions are months apart, so the offset a day
+                // earlier is the one in force just before the jump.
+                let before = self
+                    .zone
+                    .offset_from_utc_datetime(&(naive - TimeDelta::days(1)))
+                    .fix();
+                let utc = naive - TimeDelta::seconds(i64::from(before.local_minus_utc()));
+                Timestamp::from_datetime(Utc.from_utc_datetime(&utc))
+            }
+        }
+    }
+}
+
+/// The local date-time for `month`/`day` `time` in the most recent year that keeps it
+/// no more than [`FUTURE_TOLERANCE`] after the receive time (both read in `zone`).
+///
+/// The comparison is between local wall times, so a DST shift between the record and
+/// its receipt moves the threshold by an hour at most, well inside the tolerance.
+fn infer_year<Z: TimeZone>(
+    zone: &Z,
+    month: u32,
+    day: u32,
+    time: NaiveTime,
+    received: Timestamp,
+) -> Option<NaiveDateTime> {
+    let received_local = received.to_datetime().with_timezone(zone).naive_local();
+    let limit = received_local + FUTURE_TOLERANCE;
+    let newest = received_local.year() + 1;
+    (newest - YEAR_SEARCH_DEPTH..=newest)
+        .rev()
+        .filter_map(|year| NaiveDate::from_ymd_opt(year, month, day))
+        .map(|date| date.and_time(time))
+        .find(|candidate| *candidate <= limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::{America, Asia, Europe};
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn no_year(month: u32, day: u32, h: u32, m: u32, s: u32) -> RecordTime {
+        RecordTime::NoYear {
+            month,
+            day,
+            time: NaiveTime::from_hms_opt(h, m, s).unwrap(),
+            offset: None,
+        }
+    }
+
+    #[test]
+    fn same_year_when_the_date_has_passed() {
+        let p = TimePolicy::new(Asia::Ho_Chi_Minh);
+        let (t, prov) = p.resolve(no_year(6, 30, 10, 0, 0), ts("2025-07-01T03:00:00Z"));
+        assert_eq!(t, ts("2025-06-30T03:00:00Z"));
+        assert_eq!(
+            prov,
+            Provenance::InputZone {
+                year_inferred: true
+            }
+        );
+    }
+
+    #[test]
+    fn december_record_received_in_january_is_last_year() {
+        let p = TimePolicy::new(Asia::Ho_Chi_Minh);
+        // 1 January 2025, 00:10 in Hanoi.
+        let (t, _) = p.resolve(no_year(12, 31, 23, 59, 50), ts("2024-12-31T17:10:00Z"));
+        assert_eq!(t, ts("2024-12-31T16:59:50Z"));
+    }
+
+    #[test]
+    fn a_date_weeks_ahead_of_receipt_is_last_year() {
+        let p = TimePolicy::new(Asia::Ho_Chi_Minh);
+        let (t, _) = p.resolve(no_year(7, 27, 14, 41, 57), ts("2025-07-01T03:00:00Z"));
+        assert_eq!(t, ts("2024-07-27T07:41:57Z"));
+    }
+
+    #[test]
+    fn a_sender_slightly_ahead_at_new_year_keeps_next_year() {
+        let p = TimePolicy::new(Asia::Ho_Chi_Minh);
+        // Received 23:59:59 on 31 December 2024 local; the sender already says Jan 1.
+        let (t, _) = p.resolve(no_year(1, 1, 0, 0, 30), ts("2024-12-31T16:59:59Z"));
+        assert_eq!(t, ts("2024-12-31T17:00:30Z"));
+    }
+
+    #[test]
+    fn a_day_of_skew_is_tolerated_but_not_more() {
+        let p = TimePolicy::new(Europe::London);
+        let received = ts("2025-03-10T12:00:00Z");
+        let (t, _) = p.resolve(no_year(3, 11, 11, 0, 0), received);
+        assert_eq!(t, ts("2025-03-11T11:00:00Z"));
+        let (t, _) = p.resolve(no_year(3, 11, 13, 0, 0), received);
+        assert_eq!(t, ts("2024-03-11T13:00:00Z"));
+    }
+
+    #[test]
+    fn february_29_goes_back_to_a_leap_year() {
+        let p = TimePolicy::new(Asia::Ho_Chi_Minh);
+        let (t, prov) = p.resolve(no_year(2, 29, 8, 0, 0), ts("2027-06-01T00:00:00Z"));
+        assert_eq!(t, ts("2024-02-29T01:00:00Z"));
+        assert_eq!(
+            prov,
+            Provenance::InputZone {
+                year_inferred: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_date_no_year_has_falls_back_to_receipt() {
+        let p = TimePolicy::new(Asia::Ho_Chi_Minh);
+        let received = ts("2025-07-01T03:00:00Z");
+        let (t, prov) = p.resolve(no_year(2, 30, 8, 0, 0), received);
+        assert_eq!(t, received);
+        assert_eq!(prov, Provenance::Receipt { invalid: true });
+    }
+
+    #[test]
+    fn dst_gap_uses_the_offset_before_the_jump() {
+        // 2025-03-09 02:30 does not exist in New York (02:00 EST -> 03:00 EDT).
+        let p = TimePolicy::new(America::New_York);
+        let naive = NaiveDate::from_ymd_opt(2025, 3, 9)
+            .unwrap()
+            .and_hms_opt(2, 30, 0)
+            .unwrap();
+        let (t, _) = p.resolve(RecordTime::Local(naive), ts("2025-03-10T00:00:00Z"));
+        assert_eq!(t, ts("2025-03-09T07:30:00Z"));
+    }
+
+    #[test]
+    fn dst_fold_picks_the_earlier_instant() {
+        // 2025-11-02 01:30 happens twice in New York; the first is EDT (-04:00).
+        let p = TimePolicy::new(America::New_York);
+        let naive = NaiveDate::from_ymd_opt(2025, 11, 2)
+            .unwrap()
+            .and_hms_opt(1, 30, 0)
+            .unwrap();
+        let (t, _) = p.resolve(RecordTime::Local(naive), ts("2025-11-03T00:00:00Z"));
+        assert_eq!(t, ts("2025-11-02T05:30:00Z"));
+    }
+
+    #[test]
+    fn zoned_times_keep_their_offset_and_absent_ones_use_receipt() {
+        let p = TimePolicy::new(Asia::Ho_Chi_Minh);
+        let received = ts("2025-07-01T03:00:00Z");
+        let zoned = DateTime::parse_from_rfc3339("2025-07-01T10:00:00.123+07:00").unwrap();
+        let (t, prov) = p.resolve(RecordTime::Zoned(zoned), received);
+        assert_eq!(t, ts("2025-07-01T03:00:00.123Z"));
+        assert_eq!(
+            prov,
+            Provenance::Record {
+                offset: *zoned.offset(),
+                year_inferred: false
+            }
+        );
+        assert_eq!(
+            p.resolve(RecordTime::Absent, received),
+            (received, Provenance::Receipt { invalid: false })
+        );
+        assert_eq!(p.zone(), Asia::Ho_Chi_Minh);
+    }
+}

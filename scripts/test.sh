@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian machine with the Rust toolchain: installs what
+# the tests need, builds the binaries the end-to-end tests run, then runs every test and
+# the lint gates. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v logger >/dev/null || need_apt+=(bsdutils)   # util-linux logger: real syslog client
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+
+echo "== format"
+cargo fmt --all -- --check
+
+echo "== build (the end-to-end tests run these binaries)"
+cargo build --workspace --bins --locked
+
+echo "== tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+  cargo test --workspace --doc --locked
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+
+echo "== lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -1,0 +1,16 @@
+//! `gac-server`: the central indexer. Records flow one way:
+//!
+//! [`intake`] (syslog UDP/TCP) → [`wal`] (append, fsync) → parse (`gac-parse`) →
+//! [`index`] (tantivy, a day per index) → read by [`api`].
+//!
+//! [`pipeline`] is the only module that connects stages. [`config`] is the TOML file,
+//! [`auth`] the API tokens, [`metrics`] the named counters.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod index;
+pub mod intake;
+pub mod metrics;
+pub mod pipeline;
+pub mod wal;

@@ -1,0 +1,394 @@
+//! The one place the stages are connected (DESIGN §1):
+//!
+//! ```text
+//! listeners ──(records, bounded)──► WAL writer thread ──(durable end)──► indexer thread
+//!   udp/tcp      RECORD_QUEUE         append + group fsync                read WAL, parse,
+//!                                                                         index, commit,
+//!                                                                         checkpoint, prune
+//! API (axum) ◄── reads the day indexes the indexer commits
+//! ```
+//!
+//! Built from its end backwards: the index and the log are opened (and the crash tail
+//! replayed) before any socket is bound, so nothing is accepted that cannot be kept.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use gac_event::{Event, field, tag};
+use gac_parse::TimePolicy;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, ApiState};
+use crate::auth::Tokens;
+use crate::config::{Config, Protocol};
+use crate::index::store::{Writers, day_of};
+use crate::index::{Schema, Searcher, Store};
+use crate::intake::{self, InputCounters};
+use crate::metrics::{self, Counter, Metrics};
+use crate::wal::{self, DurableEnd, RawRecord, Read2, WalReader, WalWriter};
+
+/// Records waiting for the log writer. At 50,000 records/s this is about 0.3 s of
+/// input: enough to ride out one slow fsync; beyond it TCP senders are slowed down and
+/// UDP waits in the kernel's buffer.
+const RECORD_QUEUE: usize = 16_384;
+/// Most records appended between two fsyncs; bounds the latency of one group.
+const MAX_SYNC_GROUP: usize = 8_192;
+/// How often retention looks for days to delete.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// Directory names inside `data_dir`.
+const WAL_DIR: &str = "wal";
+const INDEX_DIR: &str = "index";
+
+/// Runs the server until SIGINT or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let metrics = Metrics::default();
+    let data = config.data_dir.clone();
+    let tokens = Arc::new(Tokens::load(&data)?);
+    let store =
+        Arc::new(Store::open(&data.join(INDEX_DIR), Schema::new()).context("opening the index")?);
+    let checkpoint = store.checkpoint()?;
+    let wal_dir = data.join(WAL_DIR);
+    let writer = WalWriter::open(&wal_dir, config.wal.segment_bytes, checkpoint)
+        .context("opening the write-ahead log")?;
+    let durable = Arc::new(DurableEnd::new(writer.next_seq()));
+    let wal_closed = Arc::new(AtomicBool::new(false));
+    tracing::info!(
+        checkpoint,
+        wal_end = writer.next_seq(),
+        "replaying the log from the checkpoint"
+    );
+
+    let indexer = Indexer::new(&config, store.clone(), &metrics)?;
+    let indexer = {
+        let (durable, closed, dir) = (durable.clone(), wal_closed.clone(), wal_dir.clone());
+        std::thread::Builder::new()
+            .name("gac-indexer".into())
+            .spawn(move || indexer.run(&dir, checkpoint, &durable, &closed))?
+    };
+
+    // Bind everything before serving anything: a busy port is a start-up error.
+    let shutdown = CancellationToken::new();
+    let (tx, rx) = mpsc::channel::<RawRecord>(RECORD_QUEUE);
+    let mut listeners = Vec::new();
+    for input in &config.syslog {
+        let input = Arc::new(input.clone());
+        let counters = InputCounters::new(&metrics, &input.name);
+        let (tx, stop) = (tx.clone(), shutdown.clone());
+        let task = match input.protocol {
+            Protocol::Udp => {
+                let socket = intake::udp::bind(&input)
+                    .with_context(|| format!("binding {} (udp {})", input.name, input.listen))?;
+                tokio::spawn(intake::udp::serve(
+                    socket,
+                    input.clone(),
+                    tx,
+                    counters,
+                    stop,
+                ))
+            }
+            Protocol::Tcp => {
+                let listener = intake::tcp::bind(&input)
+                    .await
+                    .with_context(|| format!("binding {} (tcp {})", input.name, input.listen))?;
+                tokio::spawn(intake::tcp::serve(
+                    listener,
+                    input.clone(),
+                    tx,
+                    counters,
+                    stop,
+                ))
+            }
+        };
+        tracing::info!(input = %input.name, listen = %input.listen, protocol = ?input.protocol, "syslog input listening");
+        listeners.push(task);
+    }
+    drop(tx);
+    let api_listener = tokio::net::TcpListener::bind(config.api.listen)
+        .await
+        .with_context(|| format!("binding the API on {}", config.api.listen))?;
+    tracing::info!(listen = %config.api.listen, "API listening");
+
+    let wal_writer = {
+        let (durable, closed, m) = (durable.clone(), wal_closed.clone(), metrics.clone());
+        std::thread::Builder::new()
+            .name("gac-wal".into())
+            .spawn(move || write_log(writer, rx, &durable, &closed, &m))?
+    };
+
+    let state = ApiState {
+        searcher: Searcher::new(store.clone()),
+        tokens,
+        metrics: metrics.clone(),
+    };
+    let api_stop = shutdown.clone();
+    let api_task = tokio::spawn(async move {
+        axum::serve(api_listener, api::router(state))
+            .with_graceful_shutdown(async move { api_stop.cancelled().await })
+            .await
+    });
+
+    wait_for_signal().await?;
+    tracing::info!("stopping: closing inputs, then draining the log into the index");
+    shutdown.cancel();
+    for task in listeners {
+        let _ = task.await;
+    }
+    let wal_result = tokio::task::spawn_blocking(move || wal_writer.join()).await?;
+    let index_result = tokio::task::spawn_blocking(move || indexer.join()).await?;
+    let _ = api_task.await;
+    wal_result.map_err(|_| anyhow::anyhow!("the log writer panicked"))??;
+    index_result.map_err(|_| anyhow::anyhow!("the indexer panicked"))??;
+    tracing::info!(counters = ?metrics.snapshot(), "stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}
+
+/// The log writer thread: appends what the listeners send, syncs each group once, and
+/// raises the durable end for the indexer.
+fn write_log(
+    mut wal: WalWriter,
+    mut rx: mpsc::Receiver<RawRecord>,
+    durable: &DurableEnd,
+    closed: &AtomicBool,
+    m: &Metrics,
+) -> anyhow::Result<()> {
+    let (appended, bytes, syncs) = (
+        m.counter(metrics::WAL_APPENDED),
+        m.counter(metrics::WAL_BYTES),
+        m.counter(metrics::WAL_SYNCS),
+    );
+    let result = (|| -> anyhow::Result<()> {
+        while let Some(first) = rx.blocking_recv() {
+            let mut next = Some(first);
+            let mut n = 0;
+            while let Some(rec) = next.take() {
+                wal.append(&rec)?;
+                bytes.add(rec.data.len() as u64);
+                n += 1;
+                if n < MAX_SYNC_GROUP {
+                    next = rx.try_recv().ok();
+                }
+            }
+            appended.add(n as u64);
+            durable.raise(wal.sync()?);
+            syncs.inc();
+        }
+        durable.raise(wal.sync()?);
+        Ok(())
+    })();
+    if let Err(e) = &result {
+        // Without the log nothing can be accepted safely: stop, loudly.
+        tracing::error!(error = %e, "the write-ahead log failed; the server must stop");
+    }
+    // The durable end is not raised here: after a failure, records past it were never
+    // synced. The indexer sees `closed` at its next wake-up and stops once caught up.
+    closed.store(true, Ordering::Release);
+    result
+}
+
+/// The indexer: reads the log from the checkpoint, parses, indexes, commits.
+struct Indexer {
+    store: Arc<Store>,
+    writers: Writers,
+    policies: HashMap<String, TimePolicy>,
+    default_policy: TimePolicy,
+    commit_every: Duration,
+    retention_days: u32,
+    counters: IndexerCounters,
+    wal_dir: PathBuf,
+}
+
+struct IndexerCounters {
+    rfc5424: Counter,
+    rfc3164: Counter,
+    unparsed: Counter,
+    malformed: Counter,
+    added: Counter,
+    skipped: Counter,
+    errors: Counter,
+    commits: Counter,
+    wal_corrupt: Counter,
+    days_deleted: Counter,
+}
+
+impl Indexer {
+    fn new(config: &Config, store: Arc<Store>, m: &Metrics) -> anyhow::Result<Self> {
+        let mut policies = HashMap::new();
+        for input in &config.syslog {
+            policies.insert(
+                input.name.clone(),
+                TimePolicy::new(config.input_zone(input)?),
+            );
+        }
+        let writers = Writers::new(
+            &store,
+            config.storage.writer_memory_bytes,
+            config.storage.writer_threads,
+        )?;
+        Ok(Self {
+            store,
+            writers,
+            policies,
+            default_policy: TimePolicy::new(crate::config::parse_zone(&config.timezone)?),
+            commit_every: Duration::from_millis(config.storage.commit_interval_ms.max(1)),
+            retention_days: config.storage.retention_days,
+            wal_dir: config.data_dir.join(WAL_DIR),
+            counters: IndexerCounters {
+                rfc5424: m.counter(metrics::PARSED_RFC5424),
+                rfc3164: m.counter(metrics::PARSED_RFC3164),
+                unparsed: m.counter(metrics::PARSE_UNPARSED),
+                malformed: m.counter(metrics::PARSE_MALFORMED_HEADER),
+                added: m.counter(metrics::INDEX_ADDED),
+                skipped: m.counter(metrics::INDEX_REPLAY_SKIPPED),
+                errors: m.counter(metrics::INDEX_ERRORS),
+                commits: m.counter(metrics::INDEX_COMMITS),
+                wal_corrupt: m.counter(metrics::WAL_CORRUPT),
+                days_deleted: m.counter(metrics::RETENTION_DAYS_DELETED),
+            },
+        })
+    }
+
+    fn run(
+        mut self,
+        wal_dir: &std::path::Path,
+        checkpoint: u64,
+        durable: &DurableEnd,
+        wal_closed: &AtomicBool,
+    ) -> anyhow::Result<()> {
+        let mut reader = WalReader::open_at(wal_dir, checkpoint)?;
+        let mut committed_to = checkpoint;
+        let mut last_commit = Instant::now();
+        let mut last_retention: Option<Instant> = None;
+        let mut tick = 0u64;
+        loop {
+            let closing = wal_closed.load(Ordering::Acquire);
+            let wait = self.commit_every.saturating_sub(last_commit.elapsed());
+            let end = durable.wait_beyond(reader.next_seq(), wait);
+            while let Some(step) = reader.next(end)? {
+                tick += 1;
+                match step {
+                    Read2::Record(seq, rec) => self.index(seq, rec, tick)?,
+                    Read2::Lost { from, to, error } => {
+                        self.counters.wal_corrupt.add(to - from);
+                        tracing::error!(%error, from, to, "records lost to damage in the write-ahead log");
+                    }
+                }
+                if last_commit.elapsed() >= self.commit_every {
+                    break;
+                }
+            }
+            let caught_up = reader.next_seq() >= durable.get();
+            if last_commit.elapsed() >= self.commit_every || (closing && caught_up) {
+                let next = reader.next_seq();
+                if next > committed_to {
+                    if self.writers.commit(next)? > 0 {
+                        self.counters.commits.inc();
+                    }
+                    self.store.set_checkpoint(next)?;
+                    wal::remove_before(&self.wal_dir, next)?;
+                    committed_to = next;
+                }
+                last_commit = Instant::now();
+            }
+            if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
+                self.retention();
+                last_retention = Some(Instant::now());
+            }
+            if closing && caught_up && committed_to >= reader.next_seq() {
+                self.writers.close();
+                return Ok(());
+            }
+        }
+    }
+
+    /// Parses one record and hands it to its day's writer, unless replay finds it
+    /// already committed.
+    fn index(&mut self, seq: u64, rec: RawRecord, tick: u64) -> anyhow::Result<()> {
+        let policy = self
+            .policies
+            .get(&rec.input)
+            .unwrap_or(&self.default_policy);
+        let event = build_event(seq, rec, policy, &self.counters);
+        let day = day_of(event.timestamp);
+        if self.writers.already_has(day, seq) {
+            self.counters.skipped.inc();
+            return Ok(());
+        }
+        let json = match serde_json::to_vec(&event) {
+            Ok(j) => j,
+            Err(e) => {
+                self.counters.errors.inc();
+                tracing::warn!(seq, error = %e, "event could not be serialised; not indexed");
+                return Ok(());
+            }
+        };
+        let doc = self.store.schema().document(&event, json);
+        self.writers.add(&self.store, day, doc, tick, seq)?;
+        self.counters.added.inc();
+        Ok(())
+    }
+
+    /// Deletes whole days older than the retention limit.
+    fn retention(&mut self) {
+        if self.retention_days == 0 {
+            return;
+        }
+        let today = day_of(gac_event::Timestamp::now());
+        let Some(cutoff) =
+            today.checked_sub_days(chrono::Days::new(u64::from(self.retention_days)))
+        else {
+            return;
+        };
+        for day in self.store.days().into_iter().filter(|d| *d < cutoff) {
+            self.writers.forget(day);
+            match self.store.delete_day(day) {
+                Ok(()) => {
+                    self.counters.days_deleted.inc();
+                    tracing::info!(%day, "retention deleted a day");
+                }
+                Err(e) => tracing::warn!(%day, error = %e, "retention could not delete a day"),
+            }
+        }
+    }
+}
+
+/// The event for one logged record: parsed, then stamped with where it came from.
+fn build_event(seq: u64, rec: RawRecord, policy: &TimePolicy, c: &IndexerCounters) -> Event {
+    let (mut event, outcome) = gac_parse::parse_syslog(&rec.data, rec.received, policy);
+    match outcome {
+        gac_parse::Outcome::Rfc5424 => c.rfc5424.inc(),
+        gac_parse::Outcome::Rfc3164 => c.rfc3164.inc(),
+        gac_parse::Outcome::Unparsed => c.unparsed.inc(),
+        gac_parse::Outcome::MalformedHeader => c.malformed.inc(),
+    }
+    event.ingested = rec.received;
+    event.set(field::EVENT_ID, seq.to_string());
+    event.set(field::EVENT_SEQUENCE, seq as i64);
+    event.set(field::INPUT_NAME, rec.input.as_str());
+    event.set(field::LOG_SOURCE, rec.input);
+    event.set(field::OBSERVER_INGRESS_IP, rec.peer);
+    if event.get(field::HOST_NAME).is_none() {
+        event.set(field::HOST_NAME, rec.peer);
+    }
+    if event.get(field::EVENT_DATASET).is_none() {
+        event.set(field::EVENT_DATASET, "syslog");
+    }
+    if rec.truncated {
+        event.add_tag(tag::TRUNCATED);
+    }
+    event
+}
