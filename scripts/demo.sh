@@ -19,6 +19,11 @@ rm -rf "$DATA"
 "$BIN/gac-server" --config "$DATA/gac-server.toml" init --data-dir "$DATA/data" \
   --syslog-port "$SYSLOG_PORT" --api-listen "$API" >/dev/null
 sed -i "s/0.0.0.0:/127.0.0.1:/" "$DATA/gac-server.toml"
+# RFC 3164 records carry no zone: the server applies the zone of the sending hosts. Here
+# the senders are this machine, so use its zone (a province's config keeps
+# Asia/Ho_Chi_Minh). Retention 0: the sample logs are historic and must stay.
+ZONE=$(cat /etc/timezone 2>/dev/null || echo Etc/UTC)
+sed -i "s|^timezone = .*|timezone = \"$ZONE\"|; s|^retention_days = .*|retention_days = 0|" "$DATA/gac-server.toml"
 export GAC_SERVER="http://$API" GAC_TOKEN
 GAC_TOKEN=$(cat "$DATA/data/admin.token")
 

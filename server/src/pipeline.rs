@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, ApiState};
 use crate::auth::Tokens;
 use crate::config::{Config, Protocol};
-use crate::index::store::{Writers, day_of};
+use crate::index::store::{Writers, day_of, expired_days};
 use crate::index::{Schema, Searcher, Store};
 use crate::intake::{self, InputCounters};
 use crate::metrics::{self, Counter, Metrics};
@@ -342,18 +342,14 @@ impl Indexer {
         Ok(())
     }
 
-    /// Deletes whole days older than the retention limit.
+    /// Deletes whole days past the retention limit (see [`expired_days`]).
     fn retention(&mut self) {
-        if self.retention_days == 0 {
-            return;
-        }
-        let today = day_of(gac_event::Timestamp::now());
-        let Some(cutoff) =
-            today.checked_sub_days(chrono::Days::new(u64::from(self.retention_days)))
-        else {
-            return;
-        };
-        for day in self.store.days().into_iter().filter(|d| *d < cutoff) {
+        let days = self
+            .store
+            .days()
+            .into_iter()
+            .map(|d| (d, self.store.last_write(d)));
+        for day in expired_days(days, std::time::SystemTime::now(), self.retention_days) {
             self.writers.forget(day);
             match self.store.delete_day(day) {
                 Ok(()) => {

@@ -58,7 +58,15 @@ impl Searcher {
             let mut parser = QueryParser::for_index(&day.index, schema.default_fields());
             // Words typed next to each other must all match, as in Splunk; OR is explicit.
             parser.set_conjunction_by_default();
-            parser.parse_query(&sel.q)?
+            let parsed = match parser.parse_query(&sel.q) {
+                // `NOT x` alone: tantivy refuses a query that only excludes; an analyst
+                // means "everything but x".
+                Err(tantivy::query::QueryParserError::AllButQueryForbidden) => {
+                    parser.parse_query(&format!("* AND ({})", sel.q))?
+                }
+                other => other?,
+            };
+            hoist_negations(parsed)
         };
         if sel.from.is_none() && sel.to.is_none() {
             return Ok(text);
@@ -259,6 +267,38 @@ impl Searcher {
     }
 }
 
+/// Makes negations mean what an analyst means. tantivy parses `a AND NOT b` into
+/// `+a +(-b)`, and a group holding only exclusions matches nothing, so the whole query
+/// would match nothing. Such a group under a required clause is lifted into its parent
+/// (`+a -b`); a query made only of exclusions excludes from everything.
+fn hoist_negations(query: Box<dyn Query>) -> Box<dyn Query> {
+    let Some(boolean) = query.downcast_ref::<BooleanQuery>() else {
+        return query;
+    };
+    let only_negations = |q: &dyn Query| {
+        q.downcast_ref::<BooleanQuery>().is_some_and(|b| {
+            !b.clauses().is_empty() && b.clauses().iter().all(|(o, _)| *o == Occur::MustNot)
+        })
+    };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (occur, sub) in boolean.clauses() {
+        let sub = hoist_negations(sub.box_clone());
+        if *occur == Occur::Must && only_negations(sub.as_ref()) {
+            let inner = sub.downcast_ref::<BooleanQuery>().expect("checked above");
+            clauses.extend(inner.clauses().iter().map(|(o, q)| (*o, q.box_clone())));
+        } else {
+            clauses.push((*occur, sub));
+        }
+    }
+    if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+        clauses.push((Occur::Must, Box::new(AllQuery)));
+    }
+    Box::new(BooleanQuery::with_minimum_required_clauses(
+        clauses,
+        boolean.get_minimum_number_should_match(),
+    ))
+}
+
 fn event_seq(e: &Event) -> u64 {
     e.get_str(gac_event::field::EVENT_ID)
         .and_then(|s| s.parse().ok())
@@ -278,7 +318,134 @@ fn auto_interval(sel: &Selection) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use gac_event::field;
+
+    use super::super::Schema;
+    use super::super::store::{Writers, day_of};
     use super::*;
+
+    /// A store holding `n` events a minute apart from `start`, on whatever days they
+    /// fall, committed; event `i` has host `h{i % 3}` and the word `even` or `odd`.
+    fn store_with(start: &str, n: usize) -> (tempfile::TempDir, Searcher) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path(), Schema::new()).unwrap());
+        let mut writers = Writers::new(&store, 15 << 20, 1).unwrap();
+        let start: Timestamp = start.parse().unwrap();
+        for i in 0..n {
+            let t = start.add_nanos(i as i64 * 60_000_000_000);
+            let word = if i % 2 == 0 { "even" } else { "odd" };
+            let mut e = Event::new(t, t, format!("record {i} is {word}"));
+            e.set(field::EVENT_ID, i.to_string());
+            e.set(field::HOST_NAME, format!("h{}", i % 3));
+            e.set(field::SOURCE_PORT, 1000 + i as i64);
+            e.set(
+                field::LOG_SYSLOG_APPNAME,
+                if i < 3 { "sshd" } else { "cron" },
+            );
+            let json = serde_json::to_vec(&e).unwrap();
+            let doc = store.schema().document(&e, json);
+            writers.add(&store, day_of(t), doc, 0, i as u64).unwrap();
+        }
+        writers.commit(n as u64).unwrap();
+        (dir, Searcher::new(store))
+    }
+
+    fn ids(r: &SearchResponse) -> Vec<String> {
+        r.hits
+            .iter()
+            .map(|e| e.get_str(field::EVENT_ID).unwrap().to_owned())
+            .collect()
+    }
+
+    fn sel(q: &str) -> Selection {
+        Selection {
+            q: q.to_owned(),
+            ..Selection::default()
+        }
+    }
+
+    #[test]
+    fn pages_are_newest_first_across_days() {
+        // 10 events from 23:55 to 00:04: two day indexes.
+        let (_d, s) = store_with("2026-11-20T23:55:00Z", 10);
+        let first = s.search(&sel(""), 4, 0).unwrap();
+        assert_eq!(first.total, 10);
+        assert_eq!(ids(&first), ["9", "8", "7", "6"]);
+        let third = s.search(&sel(""), 4, 8).unwrap();
+        assert_eq!(ids(&third), ["1", "0"]);
+        let odd = s.search(&sel("odd"), 100, 0).unwrap();
+        assert_eq!(ids(&odd), ["9", "7", "5", "3", "1"]);
+    }
+
+    #[test]
+    fn fields_ranges_and_time_bounds_select() {
+        let (_d, s) = store_with("2026-11-20T23:55:00Z", 10);
+        assert_eq!(
+            ids(&s.search(&sel("host.name:h1"), 10, 0).unwrap()),
+            ["7", "4", "1"]
+        );
+        assert_eq!(
+            ids(&s.search(&sel("log.syslog.appname:sshd"), 10, 0).unwrap()),
+            ["2", "1", "0"]
+        );
+        assert_eq!(
+            ids(&s.search(&sel("source.port:[1003 TO 1004]"), 10, 0).unwrap()),
+            ["4", "3"]
+        );
+        assert_eq!(
+            ids(&s.search(&sel("even AND NOT host.name:h0"), 10, 0).unwrap()),
+            ["8", "4", "2"]
+        );
+        assert_eq!(
+            ids(&s.search(&sel("even -host.name:h0"), 10, 0).unwrap()),
+            ["8", "4", "2"]
+        );
+        assert_eq!(
+            ids(&s.search(&sel("NOT even"), 10, 0).unwrap()),
+            ["9", "7", "5", "3", "1"]
+        );
+        assert_eq!(
+            ids(&s
+                .search(&sel("(odd OR host.name:h2) AND NOT record"), 10, 0)
+                .unwrap()),
+            Vec::<String>::new()
+        );
+        let window = Selection {
+            q: String::new(),
+            from: Some("2026-11-20T23:58:00Z".parse().unwrap()),
+            to: Some("2026-11-21T00:01:00Z".parse().unwrap()),
+        };
+        assert_eq!(ids(&s.search(&window, 10, 0).unwrap()), ["5", "4", "3"]);
+        assert!(matches!(
+            s.search(&sel("host.name:(unclosed"), 10, 0),
+            Err(SearchError::Query(_))
+        ));
+    }
+
+    #[test]
+    fn histogram_and_top_count_exactly() {
+        let (_d, s) = store_with("2026-11-20T23:55:00Z", 10);
+        let h = s.histogram(&sel(""), Some(300)).unwrap();
+        let counts: Vec<u64> = h.buckets.iter().map(|b| b.count).collect();
+        assert_eq!(counts, [5, 5]);
+        assert_eq!(h.buckets[1].start.to_string(), "2026-11-21T00:00:00Z");
+        let top = s.top(&sel(""), field::HOST_NAME, 2).unwrap();
+        let got: Vec<(&str, u64)> = top
+            .values
+            .iter()
+            .map(|v| (v.value.as_str(), v.count))
+            .collect();
+        assert_eq!(got, [("h0", 4), ("h1", 3)]);
+        assert_eq!(top.other, 3);
+        let top = s.top(&sel("even"), field::LOG_SYSLOG_APPNAME, 5).unwrap();
+        let got: Vec<(&str, u64)> = top
+            .values
+            .iter()
+            .map(|v| (v.value.as_str(), v.count))
+            .collect();
+        assert_eq!(got, [("cron", 3), ("sshd", 2)]);
+        assert_eq!(top.other, 0);
+    }
 
     #[test]
     fn auto_interval_picks_round_steps() {

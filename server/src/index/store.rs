@@ -176,6 +176,14 @@ impl Store {
         }
     }
 
+    /// When the day's index was last committed to (its `meta.json` changes with every
+    /// commit).
+    pub fn last_write(&self, day: NaiveDate) -> Option<std::time::SystemTime> {
+        std::fs::metadata(self.day_path(day).join("meta.json"))
+            .and_then(|m| m.modified())
+            .ok()
+    }
+
     /// Drops a day from the set and deletes it from disk.
     pub fn delete_day(&self, day: NaiveDate) -> Result<(), StoreError> {
         self.days
@@ -283,7 +291,7 @@ impl Writers {
     ) -> Result<(), StoreError> {
         if !self.open.contains_key(&day) {
             if self.open.len() >= MAX_OPEN_WRITERS {
-                self.close_least_used(store, next_seq)?;
+                self.close_least_used(next_seq)?;
             }
             let d = store.open_day(day)?;
             let path = d.day.to_string();
@@ -329,7 +337,7 @@ impl Writers {
         Ok(n)
     }
 
-    fn close_least_used(&mut self, _store: &Store, next_seq: u64) -> Result<(), StoreError> {
+    fn close_least_used(&mut self, next_seq: u64) -> Result<(), StoreError> {
         let Some(day) = self
             .open
             .iter()
@@ -376,4 +384,84 @@ fn commit_one(w: &mut DayWriter, next_seq: u64) -> Result<(), StoreError> {
     w.day.reader.reload().map_err(err)?;
     w.dirty = false;
     Ok(())
+}
+
+/// The days retention may delete: their events are older than `retention_days` (by UTC
+/// day of event time) *and* nothing was written to them for `retention_days`, so data
+/// imported late (old logs brought in for an investigation) is kept for the full period
+/// after it arrived. `last_write` of `None` (never committed) counts as old.
+pub fn expired_days(
+    days: impl IntoIterator<Item = (NaiveDate, Option<std::time::SystemTime>)>,
+    now: std::time::SystemTime,
+    retention_days: u32,
+) -> Vec<NaiveDate> {
+    if retention_days == 0 {
+        return Vec::new();
+    }
+    let keep = std::time::Duration::from_secs(u64::from(retention_days) * 86_400);
+    let today = chrono::DateTime::<chrono::Utc>::from(now).date_naive();
+    let Some(cutoff) = today.checked_sub_days(chrono::Days::new(u64::from(retention_days))) else {
+        return Vec::new();
+    };
+    days.into_iter()
+        .filter(|(day, last_write)| {
+            *day < cutoff
+                && last_write.is_none_or(|w| now.duration_since(w).is_ok_and(|age| age >= keep))
+        })
+        .map(|(day, _)| day)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, DAY_FORMAT).unwrap()
+    }
+
+    #[test]
+    fn retention_needs_old_events_and_no_recent_writes() {
+        // 2026-11-22T00:00:00Z
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_305_600);
+        let long_ago = now - Duration::from_secs(100 * 86_400);
+        let yesterday = now - Duration::from_secs(86_400);
+        let days = vec![
+            (day("2026-08-01"), Some(long_ago)),  // old, untouched: goes
+            (day("2025-12-10"), Some(yesterday)), // old events imported yesterday: stays
+            (day("2026-08-24"), Some(long_ago)),  // exactly 90 days back: stays
+            (day("2026-08-22"), None),            // never committed, old: goes
+        ];
+        let gone = expired_days(days.clone(), now, 90);
+        assert_eq!(gone, vec![day("2026-08-01"), day("2026-08-22")]);
+        assert!(expired_days(days, now, 0).is_empty(), "0 keeps everything");
+    }
+
+    #[test]
+    fn checkpoint_round_trips_and_days_are_listed_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Schema::new()).unwrap();
+        assert_eq!(store.checkpoint().unwrap(), 0);
+        store.set_checkpoint(42).unwrap();
+        assert_eq!(store.checkpoint().unwrap(), 42);
+        for d in ["2026-11-20", "2026-11-22", "2026-11-21"] {
+            store.open_day(day(d)).unwrap();
+        }
+        let from = Some("2026-11-21T00:00:00Z".parse().unwrap());
+        let got: Vec<_> = store
+            .days_between(from, None)
+            .iter()
+            .map(|d| d.day)
+            .collect();
+        assert_eq!(got, vec![day("2026-11-22"), day("2026-11-21")]);
+        let to = Some("2026-11-21T00:00:00Z".parse().unwrap());
+        let got: Vec<_> = store.days_between(None, to).iter().map(|d| d.day).collect();
+        assert_eq!(got, vec![day("2026-11-20")], "`to` is exclusive");
+        // Reopening finds the days on disk.
+        drop(store);
+        let store = Store::open(dir.path(), Schema::new()).unwrap();
+        assert_eq!(store.days().len(), 3);
+    }
 }

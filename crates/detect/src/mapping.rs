@@ -1,0 +1,346 @@
+//! Field mappings as data: which events a Sigma log source means, and what Sigma field
+//! names are called in those events. Read from YAML text; no file access here.
+//!
+//! ```yaml
+//! version: 1
+//! # Sigma field name -> event field name (or a list: any of them), for every log source.
+//! # Names not listed pass through unchanged, so original Windows names keep working.
+//! fields:
+//!   CommandLine: process.command_line
+//!   User: [user.name, user.target.name]
+//! logsources:
+//!   - logsource: { product: linux, service: sshd }   # matched exactly, all three keys
+//!     # Which events: a Sigma search over event fields (map = AND, list of maps = OR,
+//!     # modifiers allowed).
+//!     when:
+//!       event.dataset: sshd
+//!     # Overrides of the global `fields` for this log source only.
+//!     fields:
+//!       User: user.name
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde_norway::Value as Yaml;
+
+use crate::detection::{self, DetectionError, EvalCtx, Search};
+use crate::matcher::ItemContext;
+use crate::modifier::Placeholders;
+use crate::source::FieldSource;
+
+/// The mapping format version this code reads.
+pub const MAPPING_VERSION: u32 = 1;
+
+/// A mapping text that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    #[error("mapping is not valid: {0}")]
+    Yaml(String),
+    #[error("mapping version {0} is not supported (expected {MAPPING_VERSION})")]
+    Version(u32),
+    #[error("log source {logsource} is mapped twice")]
+    Duplicate { logsource: LogSource },
+    #[error("log source {logsource} names no product, category or service")]
+    EmptyLogSource { logsource: LogSource },
+    #[error("log source {logsource}: `when` does not compile: {source}")]
+    When {
+        logsource: LogSource,
+        #[source]
+        source: Box<DetectionError>,
+    },
+}
+
+/// A Sigma log source: the three keys rules select events by.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSource {
+    pub product: Option<String>,
+    pub category: Option<String>,
+    pub service: Option<String>,
+}
+
+impl LogSource {
+    /// The same log source with values lowercased, as the specification spells them.
+    fn normalised(&self) -> LogSource {
+        let low = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_lowercase());
+        LogSource {
+            product: low(&self.product),
+            category: low(&self.category),
+            service: low(&self.service),
+        }
+    }
+}
+
+impl fmt::Display for LogSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for (key, v) in [
+            ("product", &self.product),
+            ("category", &self.category),
+            ("service", &self.service),
+        ] {
+            if let Some(v) = v {
+                if !first {
+                    f.write_str(" ")?;
+                }
+                write!(f, "{key}={v}")?;
+                first = false;
+            }
+        }
+        if first {
+            f.write_str("(empty)")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMapping {
+    version: u32,
+    #[serde(default)]
+    fields: HashMap<String, OneOrMany>,
+    #[serde(default)]
+    logsources: Vec<RawSource>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    logsource: LogSource,
+    when: Yaml,
+    #[serde(default)]
+    fields: HashMap<String, OneOrMany>,
+}
+
+/// One mapped log source.
+#[derive(Debug, Clone)]
+pub struct SourceMapping {
+    pub logsource: LogSource,
+    when: Search,
+    fields: HashMap<String, Vec<String>>,
+}
+
+impl SourceMapping {
+    /// Whether an event belongs to this log source.
+    pub(crate) fn selects(&self, ctx: &mut EvalCtx<'_>) -> bool {
+        self.when.eval(ctx)
+    }
+}
+
+/// A set of log source mappings, from one or more mapping texts.
+#[derive(Debug, Clone, Default)]
+pub struct Mappings {
+    fields: HashMap<String, Vec<String>>,
+    sources: Vec<SourceMapping>,
+}
+
+impl Mappings {
+    /// No log source mapped: every rule is refused with "no mapping".
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Reads one mapping text (see the module doc for the format).
+    pub fn from_yaml(text: &str) -> Result<Self, MappingError> {
+        let mut m = Self::default();
+        m.add_yaml(text)?;
+        Ok(m)
+    }
+
+    /// Adds the mappings of another text; a log source mapped twice is an error. Global
+    /// field names of later texts win.
+    pub fn add_yaml(&mut self, text: &str) -> Result<(), MappingError> {
+        let raw: RawMapping =
+            serde_norway::from_str(text).map_err(|e| MappingError::Yaml(e.to_string()))?;
+        if raw.version != MAPPING_VERSION {
+            return Err(MappingError::Version(raw.version));
+        }
+        self.fields
+            .extend(raw.fields.into_iter().map(|(k, v)| (k, v.into_vec())));
+        let ph = Placeholders::new();
+        let ctx = ItemContext {
+            placeholders: &ph,
+            resolve: &|n| vec![n.to_owned()],
+        };
+        for src in raw.logsources {
+            let logsource = src.logsource.normalised();
+            if logsource == LogSource::default() {
+                return Err(MappingError::EmptyLogSource { logsource });
+            }
+            if self.find(&logsource).is_some() {
+                return Err(MappingError::Duplicate { logsource });
+            }
+            let when = detection::compile_search("when", &src.when, &ctx).map_err(|source| {
+                MappingError::When {
+                    logsource: logsource.clone(),
+                    source: Box::new(source),
+                }
+            })?;
+            self.sources.push(SourceMapping {
+                logsource,
+                when,
+                fields: src
+                    .fields
+                    .into_iter()
+                    .map(|(k, v)| (k, v.into_vec()))
+                    .collect(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The mapped log sources, in the order they were read.
+    pub fn sources(&self) -> &[SourceMapping] {
+        &self.sources
+    }
+
+    /// The index of the mapping for a rule's log source.
+    pub fn find(&self, logsource: &LogSource) -> Option<usize> {
+        let want = logsource.normalised();
+        self.sources.iter().position(|s| s.logsource == want)
+    }
+
+    /// The event field names a Sigma field name stands for under a log source (or only
+    /// the global names when `source` is `None`).
+    pub fn resolve(&self, source: Option<usize>, sigma: &str) -> Vec<String> {
+        source
+            .and_then(|i| self.sources.get(i))
+            .and_then(|s| s.fields.get(sigma))
+            .or_else(|| self.fields.get(sigma))
+            .cloned()
+            .unwrap_or_else(|| vec![sigma.to_owned()])
+    }
+
+    /// Which mapped log sources an event belongs to (by index).
+    pub fn select(&self, src: &dyn FieldSource) -> Vec<usize> {
+        let mut ctx = EvalCtx::new(src);
+        (0..self.sources.len())
+            .filter(|i| self.sources[*i].selects(&mut ctx))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::tests::Src;
+    use crate::source::FieldValue;
+    use std::borrow::Cow;
+
+    const TEXT: &str = "
+version: 1
+fields:
+  CommandLine: process.command_line
+  User: [user.name, user.target.name]
+logsources:
+  - logsource: { product: linux, service: sshd }
+    when:
+      event.dataset: sshd
+  - logsource: { product: Windows, category: process_creation }
+    when:
+      - event.dataset: windows.sysmon
+        event.code: 1
+      - event.dataset: windows.security
+        event.code: 4688
+    fields:
+      User: user.name
+";
+
+    #[test]
+    fn reads_sources_and_resolves_fields() {
+        let m = Mappings::from_yaml(TEXT).unwrap();
+        let ssh = m
+            .find(&LogSource {
+                product: Some("linux".into()),
+                service: Some("sshd".into()),
+                category: None,
+            })
+            .unwrap();
+        let win = m
+            .find(&LogSource {
+                product: Some("windows".into()),
+                category: Some("process_creation".into()),
+                service: None,
+            })
+            .unwrap();
+        assert!(
+            m.find(&LogSource {
+                product: Some("linux".into()),
+                ..Default::default()
+            })
+            .is_none()
+        );
+        assert_eq!(
+            m.resolve(Some(ssh), "CommandLine"),
+            ["process.command_line"]
+        );
+        assert_eq!(
+            m.resolve(Some(ssh), "User"),
+            ["user.name", "user.target.name"]
+        );
+        assert_eq!(m.resolve(Some(win), "User"), ["user.name"]);
+        assert_eq!(m.resolve(Some(win), "Image"), ["Image"]);
+    }
+
+    #[test]
+    fn when_selects_events() {
+        let m = Mappings::from_yaml(TEXT).unwrap();
+        let mut s = Src::default();
+        s.0.insert(
+            "event.dataset",
+            FieldValue::Str(Cow::Borrowed("windows.security")),
+        );
+        s.0.insert("event.code", FieldValue::Int(4688));
+        assert_eq!(m.select(&s), vec![1]);
+        s.0.insert("event.code", FieldValue::Int(1));
+        assert!(m.select(&s).is_empty());
+        s.0.insert("event.dataset", FieldValue::Str(Cow::Borrowed("sshd")));
+        assert_eq!(m.select(&s), vec![0]);
+    }
+
+    #[test]
+    fn bad_mappings_are_refused() {
+        assert!(matches!(
+            Mappings::from_yaml("version: 2"),
+            Err(MappingError::Version(2))
+        ));
+        assert!(matches!(
+            Mappings::from_yaml("version: 1\nbogus: 1"),
+            Err(MappingError::Yaml(_))
+        ));
+        let dup = "version: 1\nlogsources:\n  - logsource: {product: a}\n    when: {x: 1}\n  - logsource: {product: A}\n    when: {x: 2}";
+        assert!(matches!(
+            Mappings::from_yaml(dup),
+            Err(MappingError::Duplicate { .. })
+        ));
+        let bad = "version: 1\nlogsources:\n  - logsource: {product: a}\n    when: {x|nope: 1}";
+        assert!(matches!(
+            Mappings::from_yaml(bad),
+            Err(MappingError::When { .. })
+        ));
+        let empty = "version: 1\nlogsources:\n  - logsource: {}\n    when: {x: 1}";
+        assert!(matches!(
+            Mappings::from_yaml(empty),
+            Err(MappingError::EmptyLogSource { .. })
+        ));
+    }
+}
