@@ -136,6 +136,11 @@ pub struct SyslogInput {
     /// Zone for records without one; defaults to the server's `timezone`.
     #[serde(default)]
     pub timezone: Option<String>,
+    /// What the records are: `auto` (detected per record), `syslog` (header, then a
+    /// body parser chosen by app name), or one format by name (`gac-server parse
+    /// --help` lists them).
+    #[serde(default = "default_format")]
+    pub format: String,
     /// Longest message kept whole; longer ones are cut to this size and tagged
     /// `gac.truncated`.
     #[serde(default = "default_max_message_bytes")]
@@ -165,6 +170,9 @@ fn default_writer_threads() -> usize {
 }
 fn default_segment_bytes() -> u64 {
     64 << 20
+}
+fn default_format() -> String {
+    "auto".to_owned()
 }
 fn default_max_message_bytes() -> usize {
     64 << 10
@@ -211,6 +219,8 @@ segment_bytes = 67108864
 name = "syslog-udp"
 protocol = "udp"
 listen = "0.0.0.0:SYSLOG_PORT"
+# What the records are: auto (detected per record), syslog, or a format by name.
+format = "auto"
 # Longest message kept whole; longer ones are cut and tagged gac.truncated.
 max_message_bytes = 65536
 
@@ -265,6 +275,10 @@ impl Config {
             if let Some(zone) = &input.timezone {
                 parse_zone(zone)?;
             }
+            input
+                .format
+                .parse::<gac_parse::Format>()
+                .map_err(|e| ConfigError::Invalid(format!("input {:?}: {e}", input.name)))?;
             if input.max_message_bytes == 0 {
                 return Err(ConfigError::Invalid(format!(
                     "input {:?}: max_message_bytes must be above 0",
@@ -320,6 +334,7 @@ mod tests {
         );
         assert_eq!(config.wal.segment_bytes, WalConfig::default().segment_bytes);
         assert_eq!(config.api.listen, default_api_listen());
+        assert_eq!(config.syslog[0].format, default_format());
     }
 
     #[test]
@@ -328,6 +343,13 @@ mod tests {
         assert!(err.to_string().contains("unknown field"), "{err}");
         let err = Config::from_toml("data_dir = \"x\"\n[storage]\nretain_days = 3\n").unwrap_err();
         assert!(err.to_string().contains("retain_days"), "{err}");
+    }
+
+    #[test]
+    fn unknown_formats_are_refused() {
+        let text = "data_dir = \"x\"\n[[syslog]]\nname = \"a\"\nprotocol = \"udp\"\nlisten = \"127.0.0.1:1\"\nformat = \"klingon\"\n";
+        let err = Config::from_toml(text).unwrap_err().to_string();
+        assert!(err.contains("klingon"), "{err}");
     }
 
     #[test]

@@ -34,6 +34,12 @@ pub const PARSED_RFC3164: &str = "parse.rfc3164";
 pub const PARSE_UNPARSED: &str = "parse.unparsed";
 /// Records with a damaged header whose message was kept, tagged `gac.malformed_header`.
 pub const PARSE_MALFORMED_HEADER: &str = "parse.malformed_header";
+/// Records read as a format: `parse.format.<format>.<input>` (`syslog` when only the
+/// header was read, `unparsed` when nothing was).
+pub const PARSE_FORMAT: &str = "parse.format";
+/// Records a format parser claimed but could not read (kept, tagged):
+/// `parse.failed.<format>.<input>`.
+pub const PARSE_FAILED: &str = "parse.failed";
 /// Events handed to the index.
 pub const INDEX_ADDED: &str = "index.added";
 /// Events skipped on replay because the index already held them.

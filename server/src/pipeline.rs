@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use gac_event::{Event, field, tag};
-use gac_parse::TimePolicy;
+use gac_parse::{BodyOutcome, Format, TimePolicy};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -204,8 +204,10 @@ fn write_log(
 struct Indexer {
     store: Arc<Store>,
     writers: Writers,
-    policies: HashMap<String, TimePolicy>,
-    default_policy: TimePolicy,
+    /// Per input: its time policy and declared format.
+    inputs: HashMap<String, (TimePolicy, Format)>,
+    /// For records whose input is no longer configured (replayed after a config change).
+    fallback: (TimePolicy, Format),
     commit_every: Duration,
     retention_days: u32,
     counters: IndexerCounters,
@@ -223,15 +225,35 @@ struct IndexerCounters {
     commits: Counter,
     wal_corrupt: Counter,
     days_deleted: Counter,
+    metrics: Metrics,
+    /// `parse.format.<format>.<input>` and `parse.failed.<format>.<input>`, made on
+    /// first use.
+    per_format: HashMap<(String, &'static str, bool), Counter>,
+}
+
+impl IndexerCounters {
+    fn format(&mut self, input: &str, format: &'static str, failed: bool) -> &Counter {
+        let key = (input.to_owned(), format, failed);
+        let registry = &self.metrics;
+        self.per_format.entry(key).or_insert_with(|| {
+            let name = if failed {
+                metrics::PARSE_FAILED
+            } else {
+                metrics::PARSE_FORMAT
+            };
+            registry.input_counter(&format!("{name}.{format}"), input)
+        })
+    }
 }
 
 impl Indexer {
     fn new(config: &Config, store: Arc<Store>, m: &Metrics) -> anyhow::Result<Self> {
-        let mut policies = HashMap::new();
+        let mut inputs = HashMap::new();
         for input in &config.syslog {
-            policies.insert(
+            let format: Format = input.format.parse()?;
+            inputs.insert(
                 input.name.clone(),
-                TimePolicy::new(config.input_zone(input)?),
+                (TimePolicy::new(config.input_zone(input)?), format),
             );
         }
         let writers = Writers::new(
@@ -242,8 +264,11 @@ impl Indexer {
         Ok(Self {
             store,
             writers,
-            policies,
-            default_policy: TimePolicy::new(crate::config::parse_zone(&config.timezone)?),
+            inputs,
+            fallback: (
+                TimePolicy::new(crate::config::parse_zone(&config.timezone)?),
+                Format::Auto,
+            ),
             commit_every: Duration::from_millis(config.storage.commit_interval_ms.max(1)),
             retention_days: config.storage.retention_days,
             wal_dir: config.data_dir.join(WAL_DIR),
@@ -258,6 +283,8 @@ impl Indexer {
                 commits: m.counter(metrics::INDEX_COMMITS),
                 wal_corrupt: m.counter(metrics::WAL_CORRUPT),
                 days_deleted: m.counter(metrics::RETENTION_DAYS_DELETED),
+                metrics: m.clone(),
+                per_format: HashMap::new(),
             },
         })
     }
@@ -318,11 +345,8 @@ impl Indexer {
     /// Parses one record and hands it to its day's writer, unless replay finds it
     /// already committed.
     fn index(&mut self, seq: u64, rec: RawRecord, tick: u64) -> anyhow::Result<()> {
-        let policy = self
-            .policies
-            .get(&rec.input)
-            .unwrap_or(&self.default_policy);
-        let event = build_event(seq, rec, policy, &self.counters);
+        let (policy, format) = self.inputs.get(&rec.input).unwrap_or(&self.fallback);
+        let event = build_event(seq, rec, policy, *format, &mut self.counters);
         let day = day_of(event.timestamp);
         if self.writers.already_has(day, seq) {
             self.counters.skipped.inc();
@@ -363,9 +387,19 @@ impl Indexer {
 }
 
 /// The event for one logged record: parsed, then stamped with where it came from.
-fn build_event(seq: u64, rec: RawRecord, policy: &TimePolicy, c: &IndexerCounters) -> Event {
-    let (mut event, outcome) = gac_parse::parse_syslog(&rec.data, rec.received, policy);
-    match outcome {
+fn build_event(
+    seq: u64,
+    rec: RawRecord,
+    policy: &TimePolicy,
+    format: Format,
+    c: &mut IndexerCounters,
+) -> Event {
+    let (mut event, parsed) = gac_parse::parse(&rec.data, rec.received, policy, format);
+    c.format(&rec.input, parsed.format_name(), false).inc();
+    if let (Some(parser), BodyOutcome::Failed) = (parsed.parser, parsed.body) {
+        c.format(&rec.input, parser, true).inc();
+    }
+    match parsed.header {
         gac_parse::Outcome::Rfc5424 => c.rfc5424.inc(),
         gac_parse::Outcome::Rfc3164 => c.rfc3164.inc(),
         gac_parse::Outcome::Unparsed => c.unparsed.inc(),

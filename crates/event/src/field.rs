@@ -85,3 +85,7 @@ pub const OBSERVER_INGRESS_IP: &str = "log.origin.ip";
 pub const INPUT_NAME: &str = "input.name";
 /// Transport of the input: `udp`, `tcp`, `agent`.
 pub const INPUT_TYPE: &str = "input.type";
+
+// Errors.
+/// Why a parser could not read the record (ECS `error.message`).
+pub const ERROR_MESSAGE: &str = "error.message";

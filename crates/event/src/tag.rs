@@ -12,3 +12,6 @@ pub const ZONE_FROM_INPUT: &str = "gac.time.zone_from_input";
 pub const TIME_FROM_RECEIPT: &str = "gac.time.from_receipt";
 /// The message was cut at the input's size limit.
 pub const TRUNCATED: &str = "gac.truncated";
+/// A format parser claimed the syslog message body but could not read it; the header's
+/// fields are kept and `error.message` says why.
+pub const BODY_UNPARSED: &str = "gac.body_unparsed";

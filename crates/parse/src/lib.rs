@@ -9,8 +9,12 @@
 //! - [`TimePolicy`] (`time.rs`): how record times that lack a year or a zone become UTC
 //!   instants. Built once per input from its configuration.
 //!
-//! Per-format body parsers (sshd, iptables, Cisco ASA, ...) will read the
-//! `log.syslog.message` field this stage leaves behind.
+//! - [`parse`] (`dispatch.rs`): the entry point the server calls. An input's [`Format`]
+//!   (auto, syslog, or a record format by name) picks the parser; [`Parsed`] says what
+//!   happened, for counters.
+//! - [`formats`]: the per-format parsers, one file per source family, and their
+//!   registries: record parsers (whole records) and body parsers (the syslog message
+//!   part, chosen by app name or shape).
 //!
 //! # Outcome and counters
 //!
@@ -37,8 +41,11 @@
 //! assert!(event.has_tag(tag::YEAR_INFERRED) && event.has_tag(tag::ZONE_FROM_INPUT));
 //! ```
 
+mod dispatch;
+pub mod formats;
 pub mod syslog;
 mod time;
 
+pub use dispatch::{BodyOutcome, Format, Parsed, UnknownFormat, parse};
 pub use syslog::{Outcome, parse_syslog};
 pub use time::TimePolicy;

@@ -142,7 +142,7 @@ impl<'a> Header<'a> {
 
 /// The record as text: trailing CR/LF/NUL (framing leftovers) removed, invalid UTF-8
 /// replaced rather than refused.
-fn record_text(raw: &[u8]) -> String {
+pub(crate) fn record_text(raw: &[u8]) -> String {
     let end = raw
         .iter()
         .rposition(|&b| !matches!(b, b'\r' | b'\n' | 0))

@@ -1,0 +1,208 @@
+//! The entry point: which parser reads a record. An input declares a [`Format`]:
+//!
+//! - `auto` (the default): each record parser's cheap `detect` is asked in turn (JSON
+//!   lines, CEF, access logs, ...); if none claims the record it is read as syslog;
+//! - `syslog`: the syslog header, then a body parser chosen by app name or message
+//!   shape (sshd, iptables, Cisco ASA, ...);
+//! - a record format by name (`nginx.access`, `suricata.eve`, ...): that parser only.
+//!
+//! Never fails: a record no parser understands is kept with its raw message and tagged,
+//! and [`Parsed`] says what happened so the caller can count it per input and format.
+
+use std::fmt;
+use std::str::FromStr;
+
+use gac_event::{Event, Timestamp, field, tag};
+
+use crate::formats::{self, BodyParser, Context, RecordParser};
+use crate::syslog::{Outcome, parse_syslog, record_text};
+use crate::time::TimePolicy;
+
+/// What an input says its records are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Detected per record.
+    Auto,
+    /// Syslog header, then a body parser if one applies.
+    Syslog,
+    /// One record parser, by name.
+    Record(&'static RecordParser),
+}
+
+/// A format name no parser has.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown format {0:?}; known: auto, syslog, {known}", known = formats::record_names().join(", "))]
+pub struct UnknownFormat(pub String);
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Format::Auto),
+            "syslog" => Ok(Format::Syslog),
+            name => formats::record_parser(name)
+                .map(Format::Record)
+                .ok_or_else(|| UnknownFormat(name.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Format::Auto => f.write_str("auto"),
+            Format::Syslog => f.write_str("syslog"),
+            Format::Record(p) => f.write_str(p.name),
+        }
+    }
+}
+
+/// How a record was read: for counters and for `gac-server parse`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parsed {
+    /// The syslog header outcome; `Unparsed` when no header was read (including
+    /// records read by a record parser, which have none).
+    pub header: Outcome,
+    /// The record or body parser that read the record, if any claimed it.
+    pub parser: Option<&'static str>,
+    /// Whether that parser succeeded.
+    pub body: BodyOutcome,
+}
+
+/// What the format parser (after the header, or instead of it) managed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyOutcome {
+    /// No parser claimed the record: a plain syslog event (or unparsed).
+    None,
+    /// The parser read it.
+    Parsed,
+    /// The parser claimed it but could not read it: the event keeps what the header
+    /// gave and is tagged [`tag::BODY_UNPARSED`].
+    Failed,
+}
+
+impl Parsed {
+    /// The name to count this record under: the parser's, else `syslog`, else
+    /// `unparsed`.
+    pub fn format_name(&self) -> &'static str {
+        match (self.parser, self.body, self.header) {
+            (Some(p), BodyOutcome::Parsed, _) => p,
+            (_, _, Outcome::Unparsed) => "unparsed",
+            _ => "syslog",
+        }
+    }
+}
+
+/// Parses one record as its input's format says. See the module doc.
+pub fn parse(
+    raw: &[u8],
+    received: Timestamp,
+    policy: &TimePolicy,
+    format: Format,
+) -> (Event, Parsed) {
+    let ctx = Context { received, policy };
+    match format {
+        Format::Record(p) => read_record(p, raw, &ctx),
+        Format::Auto => {
+            let text = record_text(raw);
+            match formats::RECORD_PARSERS.iter().find(|p| (p.detect)(&text)) {
+                Some(p) => read_record(p, raw, &ctx),
+                None => read_syslog(raw, &ctx),
+            }
+        }
+        Format::Syslog => read_syslog(raw, &ctx),
+    }
+}
+
+/// A whole record through one record parser.
+fn read_record(p: &'static RecordParser, raw: &[u8], ctx: &Context<'_>) -> (Event, Parsed) {
+    let text = record_text(raw);
+    let mut event = Event::new(ctx.received, ctx.received, String::new());
+    let result = (p.parse)(&text, &mut event, ctx);
+    let body = match result {
+        Ok(()) => BodyOutcome::Parsed,
+        Err(e) => {
+            // Nothing half-read is kept: a fresh event with the raw record, tagged.
+            event = Event::new(ctx.received, ctx.received, String::new());
+            event.add_tag(tag::UNPARSED);
+            event.add_tag(tag::TIME_FROM_RECEIPT);
+            event.set(field::ERROR_MESSAGE, e.to_string());
+            BodyOutcome::Failed
+        }
+    };
+    event.message = text;
+    let parsed = Parsed {
+        header: Outcome::Unparsed,
+        parser: Some(p.name),
+        body,
+    };
+    (event, parsed)
+}
+
+/// The syslog header, then the first body parser that applies.
+fn read_syslog(raw: &[u8], ctx: &Context<'_>) -> (Event, Parsed) {
+    let (mut event, header) = parse_syslog(raw, ctx.received, ctx.policy);
+    let mut parsed = Parsed {
+        header,
+        parser: None,
+        body: BodyOutcome::None,
+    };
+    if header == Outcome::Unparsed {
+        return (event, parsed);
+    }
+    let Some(msg) = event.get_str(field::LOG_SYSLOG_MESSAGE).map(str::to_owned) else {
+        return (event, parsed);
+    };
+    let app = event.get_str(field::LOG_SYSLOG_APPNAME).map(str::to_owned);
+    let Some(p) = body_parser(app.as_deref(), &msg) else {
+        return (event, parsed);
+    };
+    parsed.parser = Some(p.name);
+    match (p.parse)(&msg, &mut event, ctx) {
+        Ok(()) => parsed.body = BodyOutcome::Parsed,
+        Err(e) => {
+            event.add_tag(tag::BODY_UNPARSED);
+            event.set(field::ERROR_MESSAGE, e.to_string());
+            parsed.body = BodyOutcome::Failed;
+        }
+    }
+    (event, parsed)
+}
+
+fn body_parser(app: Option<&str>, msg: &str) -> Option<&'static BodyParser> {
+    formats::BODY_PARSERS.iter().find(|p| (p.applies)(app, msg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received() -> Timestamp {
+        "2025-07-01T03:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn format_names_parse_and_unknown_ones_list_the_known() {
+        assert_eq!("auto".parse::<Format>().unwrap(), Format::Auto);
+        assert_eq!("syslog".parse::<Format>().unwrap().to_string(), "syslog");
+        let err = "klingon".parse::<Format>().unwrap_err().to_string();
+        assert!(err.contains("auto, syslog"), "{err}");
+    }
+
+    #[test]
+    fn plain_syslog_without_a_body_parser_is_counted_as_syslog() {
+        let policy = TimePolicy::new(chrono_tz::Asia::Ho_Chi_Minh);
+        let (e, p) = parse(
+            b"<13>Jun 30 10:00:01 web-01 someapp[1]: hello",
+            received(),
+            &policy,
+            Format::Auto,
+        );
+        assert_eq!(p.format_name(), "syslog");
+        assert_eq!(p.body, BodyOutcome::None);
+        assert_eq!(e.get_str(field::LOG_SYSLOG_MESSAGE), Some("hello"));
+        let (_, p) = parse(b"\x01\x02 not a log", received(), &policy, Format::Auto);
+        assert_eq!(p.format_name(), "unparsed");
+    }
+}
