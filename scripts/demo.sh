@@ -17,7 +17,7 @@ BIN=$PWD/target/debug
 
 rm -rf "$DATA"
 "$BIN/gac-server" --config "$DATA/gac-server.toml" init --data-dir "$DATA/data" \
-  --syslog-port "$SYSLOG_PORT" --api-listen "$API" >/dev/null
+  --syslog-port "$SYSLOG_PORT" --api-listen "$API" --detections "$PWD/detections" >/dev/null
 sed -i "s/0.0.0.0:/127.0.0.1:/" "$DATA/gac-server.toml"
 # RFC 3164 records carry no zone: the server applies the zone of the sending hosts. Here
 # the senders are this machine, so use its zone (a province's config keeps
@@ -46,9 +46,14 @@ logger --server 127.0.0.1 --port "$SYSLOG_PORT" --udp --rfc3164 -t sshd -p auth.
 logger --server 127.0.0.1 --port "$SYSLOG_PORT" --tcp --rfc5424 -t portal -p local0.notice \
   --msgid LOGIN --sd-id "gac@32473" --sd-param 'unit="so-tttt"' "citizen login from 198.51.100.7"
 sent=$((sent + 2))
+# The attack of the last ten minutes (see demo/attack.sh): brute force, a login, sudo,
+# a new privileged user, web probing, a port scan.
+bash demo/attack.sh > "$DATA/attack.log"
+cat "$DATA/attack.log" > "/dev/tcp/127.0.0.1/$SYSLOG_PORT"
+sent=$((sent + $(wc -l < "$DATA/attack.log")))
 echo "== sent $sent records; waiting until they are searchable"
 for _ in $(seq 150); do
-  n=$("$BIN/gac" search --limit 0 | tail -1 | awk '{print $4}')
+  n=$("$BIN/gac" search 'NOT event.kind:alert' --limit 0 | tail -1 | awk '{print $4}')
   [ "${n:-0}" -ge "$sent" ] && break; sleep 0.2
 done
 
@@ -58,6 +63,9 @@ run top host.name
 run top log.syslog.appname --size 5
 run search 'log.syslog.msgid:LOGIN OR "invalid user admin"'
 run histogram 'sshd' --interval-secs 86400
+echo; echo "== the attack, as detections saw it"
+run search 'event.kind:alert' --since 1h --limit 30
+run top rule.name 'event.kind:alert' --since 1h
 run stats
 echo
 if [ $KEEP = 1 ]; then

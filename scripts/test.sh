@@ -13,6 +13,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
 fi
+# pySigma, the independent Sigma implementation crates/detect/tests/differential.rs compares
+# gac-detect with.
+python3 -c 'import sigma.backends.sqlite' 2>/dev/null ||
+  python3 -m pip install --quiet pysigma==2.0.1 pysigma-backend-sqlite==2.1.1
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 
 echo "== format"

@@ -14,6 +14,7 @@ use gac_event::Timestamp;
 use gac_event::api::{ErrorBody, Selection, StatsResponse};
 use serde::Deserialize;
 
+use crate::agents::AgentsView;
 use crate::auth::Tokens;
 use crate::index::{SearchError, Searcher};
 use crate::metrics::{self, Metrics};
@@ -22,8 +23,12 @@ use crate::metrics::{self, Metrics};
 #[derive(Debug, Clone)]
 pub struct ApiState {
     pub searcher: Searcher,
+    /// GeoIP databases' build dates and staleness, the asset inventory's state.
+    pub enrich: crate::enrich::StatusHandle,
     pub tokens: Arc<Tokens>,
     pub metrics: Metrics,
+    /// Enrolled agents and what their sequence numbers say.
+    pub agents: AgentsView,
 }
 
 /// The routes, with the token check in front of everything but `/health`.
@@ -33,6 +38,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/histogram", get(histogram))
         .route("/top", get(top))
         .route("/stats", get(stats))
+        .route("/agents", get(agents))
+        .route("/agents/{id}/completeness", get(completeness))
+        .route("/enrich", get(enrich_status))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .nest("/api/v1", api)
@@ -130,6 +138,47 @@ async fn top(State(s): State<ApiState>, Query(p): Query<SearchParams>) -> Respon
     match blocking(move || s.searcher.top(&sel, &field, size)).await {
         Ok(r) => Json(r).into_response(),
         Err(r) => r,
+    }
+}
+
+async fn enrich_status(State(s): State<ApiState>) -> Response {
+    Json(s.enrich.snapshot()).into_response()
+}
+
+async fn agents(State(s): State<ApiState>) -> Response {
+    let view = s.agents.clone();
+    match tokio::task::spawn_blocking(move || view.list(Timestamp::now())).await {
+        Ok(Ok(r)) => Json(r).into_response(),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// Query string of `/agents/{id}/completeness`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompletenessParams {
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    source: Option<String>,
+}
+
+async fn completeness(
+    State(s): State<ApiState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Query(p): Query<CompletenessParams>,
+) -> Response {
+    let view = s.agents.clone();
+    let agent = id.clone();
+    let answer = tokio::task::spawn_blocking(move || {
+        view.completeness(&agent, p.source.as_deref(), p.from, p.to)
+    })
+    .await;
+    match answer {
+        Ok(Ok(Some(r))) => Json(r).into_response(),
+        Ok(Ok(None)) => error(StatusCode::NOT_FOUND, format!("no agent {id}")),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
 

@@ -1,11 +1,15 @@
-//! The `gac-server` binary: `init` writes a working config, data directory and admin
-//! token; `run` starts the server; `token create` makes more API tokens.
+//! The `gac-server` binary: `init` writes a working config, data directory, admin
+//! token and agent CA; `run` starts the server; `token create` makes more API tokens
+//! (or, with `--enroll`, agent enrollment tokens); `agent list|revoke` manages agents.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use gac_event::Timestamp;
+use gac_server::agents::pki::{self, Pki};
+use gac_server::agents::{Registry, enroll};
 use gac_server::auth::{self, Role, Tokens};
 use gac_server::config::{self, Config};
 
@@ -39,29 +43,60 @@ enum Command {
         /// Address of the HTTP API.
         #[arg(long, default_value = "127.0.0.1:7710")]
         api_listen: SocketAddr,
+        /// Address of the agent endpoint (HTTPS, mutual TLS).
+        #[arg(long, default_value = "0.0.0.0:7711")]
+        agent_listen: SocketAddr,
+        /// Directory with `rules/` and `mappings/` (the repository's `detections/`) to
+        /// load Sigma rules from; without it detection is off until configured.
+        #[arg(long)]
+        detections: Option<PathBuf>,
         /// Overwrite an existing config file.
         #[arg(long)]
         force: bool,
     },
     /// Run the server until SIGINT or SIGTERM.
     Run,
-    /// Manage API tokens.
+    /// Manage API tokens and agent enrollment tokens.
     Token {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage enrolled agents.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentCommand {
+    /// Refuse an agent from now on (its batches, heartbeats and re-enrollment).
+    Revoke {
+        /// The agent id (see `agent list`).
+        id: String,
+    },
+    /// List enrolled agents.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
 enum TokenCommand {
     /// Create a token and print it (it is shown only once).
     Create {
-        /// A name to recognise the token by.
-        #[arg(long)]
-        name: String,
+        /// A name to recognise the API token by.
+        #[arg(long, required_unless_present = "enroll")]
+        name: Option<String>,
         /// viewer, analyst or admin.
         #[arg(long, default_value = "analyst")]
         role: String,
+        /// Make a one-time agent enrollment token instead
+        /// (`gac-agent enroll --token ...`).
+        #[arg(long, conflicts_with = "name")]
+        enroll: bool,
+        /// How long the enrollment token stays valid, in seconds (default: the config's
+        /// `agents.enroll_token_ttl_secs`).
+        #[arg(long, requires = "enroll")]
+        ttl_secs: Option<u64>,
     },
 }
 
@@ -79,8 +114,17 @@ fn main() -> anyhow::Result<()> {
             data_dir,
             syslog_port,
             api_listen,
+            agent_listen,
+            detections,
             force,
-        } => init(&cli.config, &data_dir, syslog_port, api_listen, force),
+        } => init(
+            &cli.config,
+            &data_dir,
+            (syslog_port, api_listen, agent_listen),
+            detections.as_deref(),
+            force,
+        ),
+        Command::Agent { command } => agent_command(&Config::load(&cli.config)?, command),
         Command::Run => {
             let config = Config::load(&cli.config)?;
             tokio::runtime::Builder::new_multi_thread()
@@ -90,9 +134,35 @@ fn main() -> anyhow::Result<()> {
                 .block_on(gac_server::pipeline::run(config))
         }
         Command::Token {
-            command: TokenCommand::Create { name, role },
+            command:
+                TokenCommand::Create {
+                    enroll: true,
+                    ttl_secs,
+                    ..
+                },
         } => {
             let config = Config::load(&cli.config)?;
+            let ttl = ttl_secs.unwrap_or_else(|| {
+                config
+                    .agents
+                    .clone()
+                    .unwrap_or_default()
+                    .enroll_token_ttl_secs
+            });
+            let registry = Registry::open(&config.data_dir)?;
+            let token = enroll::create_token(
+                &config.data_dir,
+                &registry,
+                std::time::Duration::from_secs(ttl),
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Token {
+            command: TokenCommand::Create { name, role, .. },
+        } => {
+            let config = Config::load(&cli.config)?;
+            let name = name.context("--name is required for an API token")?;
             let role: Role = serde_json::from_value(serde_json::Value::String(role.clone()))
                 .with_context(|| format!("unknown role {role:?}: use viewer, analyst or admin"))?;
             let token = Tokens::create(&config.data_dir, &name, role)?;
@@ -102,11 +172,42 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+fn agent_command(config: &Config, command: AgentCommand) -> anyhow::Result<()> {
+    let registry = Registry::open(&config.data_dir)?;
+    match command {
+        AgentCommand::Revoke { id } => {
+            if registry.revoke(&id, Timestamp::now())? {
+                println!("revoked {id}");
+            } else {
+                println!("{id} was already revoked");
+            }
+        }
+        AgentCommand::List => {
+            println!(
+                "{:<32}  {:<24}  {:<10}  {:<20}  revoked",
+                "id", "hostname", "version", "last contact"
+            );
+            for a in registry.list()? {
+                let t = |t: Option<Timestamp>| t.map_or("-".to_owned(), |t| t.to_string());
+                println!(
+                    "{:<32}  {:<24}  {:<10}  {:<20}  {}",
+                    a.id,
+                    a.hostname,
+                    a.version,
+                    t(a.last_contact),
+                    t(a.revoked_at)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 fn init(
     config_path: &std::path::Path,
     data_dir: &std::path::Path,
-    syslog_port: u16,
-    api_listen: SocketAddr,
+    (syslog_port, api_listen, agent_listen): (u16, SocketAddr, SocketAddr),
+    detections: Option<&std::path::Path>,
     force: bool,
 ) -> anyhow::Result<()> {
     if config_path.exists() && !force {
@@ -121,7 +222,14 @@ fn init(
     }
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
-    let text = config::example(&data_dir, api_listen, syslog_port);
+    let detections = detections.map(std::path::absolute).transpose()?;
+    let text = config::example_with_agents(
+        &data_dir,
+        api_listen,
+        syslog_port,
+        detections.as_deref(),
+        agent_listen,
+    );
     Config::from_toml(&text).context("the generated config does not load (a bug)")?;
     std::fs::write(config_path, text)
         .with_context(|| format!("writing {}", config_path.display()))?;
@@ -131,6 +239,13 @@ fn init(
     println!("config:      {}", config_path.display());
     println!("data:        {}", data_dir.display());
     println!("admin token: {token}  (also in {})", token_file.display());
+    // An existing CA is kept: agents enrolled with it would otherwise be locked out.
+    Pki::ensure_ca(&data_dir)?;
+    println!(
+        "agent CA:    {} (fingerprint {})",
+        data_dir.join(pki::PKI_DIR).join("ca.pem").display(),
+        Pki::ca_fingerprint_at(&data_dir)?
+    );
     println!(
         "start with:  gac-server --config {} run",
         config_path.display()

@@ -26,9 +26,11 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, ApiState};
 use crate::auth::Tokens;
 use crate::config::{Config, Protocol};
+use crate::detect::Detector;
+use crate::enrich::Enricher;
 use crate::index::store::{Writers, day_of, expired_days};
 use crate::index::{Schema, Searcher, Store};
-use crate::intake::{self, InputCounters};
+use crate::intake::{self, InputCounters, ToWal};
 use crate::metrics::{self, Counter, Metrics};
 use crate::wal::{self, DurableEnd, RawRecord, Read2, WalReader, WalWriter};
 
@@ -64,7 +66,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "replaying the log from the checkpoint"
     );
 
-    let indexer = Indexer::new(&config, store.clone(), &metrics)?;
+    let (detector, report) = Detector::load(&config.detect, &metrics)?;
+    for refused in &report.refused {
+        tracing::warn!(rule = %refused, "rule not loaded");
+    }
+    if config.detect.rules_dirs.is_empty() {
+        tracing::warn!("no rules_dirs configured: detection is off");
+    }
+    tracing::info!(
+        loaded = report.loaded,
+        refused = report.refused.len(),
+        mapping_files = report.mapping_files,
+        "detection rules"
+    );
+    let enricher = Enricher::from_config(&config.enrich, &metrics).context("enrichment")?;
+    let enrich_status = enricher.status();
+    let indexer = Indexer::new(&config, store.clone(), &metrics, detector, enricher)?;
     let indexer = {
         let (durable, closed, dir) = (durable.clone(), wal_closed.clone(), wal_dir.clone());
         std::thread::Builder::new()
@@ -74,7 +91,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     // Bind everything before serving anything: a busy port is a start-up error.
     let shutdown = CancellationToken::new();
-    let (tx, rx) = mpsc::channel::<RawRecord>(RECORD_QUEUE);
+    let (tx, rx) = mpsc::channel::<ToWal>(RECORD_QUEUE);
     let mut listeners = Vec::new();
     for input in &config.syslog {
         let input = Arc::new(input.clone());
@@ -108,6 +125,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!(input = %input.name, listen = %input.listen, protocol = ?input.protocol, "syslog input listening");
         listeners.push(task);
     }
+    // The agent endpoint (mutual TLS): batches go to the same log, answered after fsync.
+    let agents = crate::agents::Agents::open(&config)?;
+    if let Some(endpoint) = agents.bind_endpoint(&config, tx.clone(), &metrics).await? {
+        listeners.push(tokio::spawn(endpoint.serve(shutdown.clone())));
+    }
     drop(tx);
     let api_listener = tokio::net::TcpListener::bind(config.api.listen)
         .await
@@ -123,8 +145,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let state = ApiState {
         searcher: Searcher::new(store.clone()),
+        enrich: enrich_status,
         tokens,
         metrics: metrics.clone(),
+        agents: agents.view(),
     };
     let api_stop = shutdown.clone();
     let api_task = tokio::spawn(async move {
@@ -161,7 +185,7 @@ async fn wait_for_signal() -> anyhow::Result<()> {
 /// raises the durable end for the indexer.
 fn write_log(
     mut wal: WalWriter,
-    mut rx: mpsc::Receiver<RawRecord>,
+    mut rx: mpsc::Receiver<ToWal>,
     durable: &DurableEnd,
     closed: &AtomicBool,
     m: &Metrics,
@@ -171,21 +195,36 @@ fn write_log(
         m.counter(metrics::WAL_BYTES),
         m.counter(metrics::WAL_SYNCS),
     );
+    let mut waiting = Vec::new();
     let result = (|| -> anyhow::Result<()> {
         while let Some(first) = rx.blocking_recv() {
             let mut next = Some(first);
             let mut n = 0;
-            while let Some(rec) = next.take() {
-                wal.append(&rec)?;
-                bytes.add(rec.data.len() as u64);
-                n += 1;
+            while let Some(item) = next.take() {
+                let records = match item {
+                    ToWal::Record(rec) => vec![rec],
+                    ToWal::Batch(records, ack) => {
+                        waiting.push(ack);
+                        records
+                    }
+                };
+                for rec in &records {
+                    wal.append(rec)?;
+                    bytes.add(rec.data.len() as u64);
+                }
+                n += records.len();
                 if n < MAX_SYNC_GROUP {
                     next = rx.try_recv().ok();
                 }
             }
             appended.add(n as u64);
-            durable.raise(wal.sync()?);
+            let end = wal.sync()?;
+            durable.raise(end);
             syncs.inc();
+            for ack in waiting.drain(..) {
+                // A sender that gave up waiting is no error: its records are kept.
+                let _ = ack.send(end);
+            }
         }
         durable.raise(wal.sync()?);
         Ok(())
@@ -203,6 +242,8 @@ fn write_log(
 /// The indexer: reads the log from the checkpoint, parses, indexes, commits.
 struct Indexer {
     store: Arc<Store>,
+    enricher: Enricher,
+    detector: Detector,
     writers: Writers,
     /// Per input: its time policy and declared format.
     inputs: HashMap<String, (TimePolicy, Format)>,
@@ -247,7 +288,13 @@ impl IndexerCounters {
 }
 
 impl Indexer {
-    fn new(config: &Config, store: Arc<Store>, m: &Metrics) -> anyhow::Result<Self> {
+    fn new(
+        config: &Config,
+        store: Arc<Store>,
+        m: &Metrics,
+        detector: Detector,
+        enricher: Enricher,
+    ) -> anyhow::Result<Self> {
         let mut inputs = HashMap::new();
         for input in &config.syslog {
             let format: Format = input.format.parse()?;
@@ -263,6 +310,8 @@ impl Indexer {
         )?;
         Ok(Self {
             store,
+            enricher,
+            detector,
             writers,
             inputs,
             fallback: (
@@ -330,6 +379,8 @@ impl Indexer {
                     committed_to = next;
                 }
                 last_commit = Instant::now();
+                // Picks up replaced GeoIP databases and inventories even with no traffic.
+                self.enricher.maintain();
             }
             if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
                 self.retention();
@@ -346,13 +397,33 @@ impl Indexer {
     /// already committed.
     fn index(&mut self, seq: u64, rec: RawRecord, tick: u64) -> anyhow::Result<()> {
         let (policy, format) = self.inputs.get(&rec.input).unwrap_or(&self.fallback);
-        let event = build_event(seq, rec, policy, *format, &mut self.counters);
+        let mut event = build_event(seq, rec, policy, *format, &mut self.counters);
         let day = day_of(event.timestamp);
         if self.writers.already_has(day, seq) {
+            // Committed before a crash, with its alerts (same day, same record).
             self.counters.skipped.inc();
             return Ok(());
         }
-        let json = match serde_json::to_vec(&event) {
+        // Enriched before detection, so rules can use place and asset context.
+        self.enricher.enrich(&mut event);
+        let alerts = self.detector.detect(&event);
+        self.add(day, &event, tick, seq)?;
+        for (i, mut alert) in alerts.into_iter().enumerate() {
+            alert.set(field::EVENT_ID, format!("{seq}-a{i}"));
+            self.add(day_of(alert.timestamp), &alert, tick, seq)?;
+        }
+        Ok(())
+    }
+
+    /// Serialises an event and hands it to its day's writer.
+    fn add(
+        &mut self,
+        day: chrono::NaiveDate,
+        event: &Event,
+        tick: u64,
+        seq: u64,
+    ) -> anyhow::Result<()> {
+        let json = match serde_json::to_vec(event) {
             Ok(j) => j,
             Err(e) => {
                 self.counters.errors.inc();
@@ -360,7 +431,7 @@ impl Indexer {
                 return Ok(());
             }
         };
-        let doc = self.store.schema().document(&event, json);
+        let doc = self.store.schema().document(event, json);
         self.writers.add(&self.store, day, doc, tick, seq)?;
         self.counters.added.inc();
         Ok(())
@@ -407,10 +478,21 @@ fn build_event(
     }
     event.ingested = rec.received;
     event.set(field::EVENT_ID, seq.to_string());
-    event.set(field::EVENT_SEQUENCE, seq as i64);
     event.set(field::INPUT_NAME, rec.input.as_str());
-    event.set(field::LOG_SOURCE, rec.input);
     event.set(field::OBSERVER_INGRESS_IP, rec.peer);
+    match rec.origin {
+        // Shipped by an agent: the source and sequence are the agent's own.
+        Some(o) => {
+            event.set(field::AGENT_ID, o.agent_id);
+            event.set(field::LOG_SOURCE, o.source);
+            event.set(field::EVENT_SEQUENCE, o.seq as i64);
+        }
+        // Received directly: the input is the source, the log position the sequence.
+        None => {
+            event.set(field::LOG_SOURCE, rec.input);
+            event.set(field::EVENT_SEQUENCE, seq as i64);
+        }
+    }
     if event.get(field::HOST_NAME).is_none() {
         event.set(field::HOST_NAME, rec.peer);
     }

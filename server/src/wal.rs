@@ -20,13 +20,17 @@ use std::time::Duration;
 
 use gac_event::Timestamp;
 
-/// Payload format version, first byte of every payload.
-const VERSION: u8 = 1;
+/// Payload format version, first byte of every payload. Version 1 payloads (no agent
+/// origin) are still read.
+const VERSION: u8 = 2;
+const VERSION_1: u8 = 1;
 /// Frame header: length and checksum.
 const HEADER_BYTES: usize = 8;
 /// A payload longer than this is damage, not data (inputs cap messages far below).
 const MAX_PAYLOAD_BYTES: usize = 16 << 20;
 const FLAG_TRUNCATED: u8 = 1;
+/// The payload carries an [`AgentOrigin`] after the input name.
+const FLAG_AGENT: u8 = 2;
 
 /// A record as accepted by an input, before parsing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +45,18 @@ pub struct RawRecord {
     pub truncated: bool,
     /// The record's bytes, framing removed.
     pub data: Vec<u8>,
+    /// Set for records shipped by an agent: where on the agent they came from.
+    pub origin: Option<AgentOrigin>,
+}
+
+/// Which agent and source a record came from, and its place in that source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentOrigin {
+    pub agent_id: String,
+    /// The agent's name for the source (a file path, `journald`, a relay input).
+    pub source: String,
+    /// The record's sequence number within the source (dense, from the agent).
+    pub seq: u64,
 }
 
 /// What went wrong in the log.
@@ -91,7 +107,14 @@ fn encode(seq: u64, rec: &RawRecord, out: &mut Vec<u8>) {
     out.push(VERSION);
     out.extend_from_slice(&seq.to_le_bytes());
     out.extend_from_slice(&rec.received.nanos().to_le_bytes());
-    out.push(if rec.truncated { FLAG_TRUNCATED } else { 0 });
+    let mut flags = 0;
+    if rec.truncated {
+        flags |= FLAG_TRUNCATED;
+    }
+    if rec.origin.is_some() {
+        flags |= FLAG_AGENT;
+    }
+    out.push(flags);
     match rec.peer {
         IpAddr::V4(ip) => {
             out.push(4);
@@ -106,6 +129,15 @@ fn encode(seq: u64, rec: &RawRecord, out: &mut Vec<u8>) {
     let name = &name[..name.len().min(255)];
     out.push(name.len() as u8);
     out.extend_from_slice(name);
+    if let Some(o) = &rec.origin {
+        let id = &o.agent_id.as_bytes()[..o.agent_id.len().min(255)];
+        out.push(id.len() as u8);
+        out.extend_from_slice(id);
+        let source = &o.source.as_bytes()[..o.source.len().min(usize::from(u16::MAX))];
+        out.extend_from_slice(&(source.len() as u16).to_le_bytes());
+        out.extend_from_slice(source);
+        out.extend_from_slice(&o.seq.to_le_bytes());
+    }
     out.extend_from_slice(&rec.data);
     let payload_len = (out.len() - HEADER_BYTES) as u32;
     let crc = crc32fast::hash(&out[HEADER_BYTES..]);
@@ -124,7 +156,8 @@ fn decode(payload: &[u8]) -> Option<(u64, RawRecord)> {
         cur = rest;
         Some(head)
     };
-    if take(1)? != [VERSION] {
+    let version = take(1)?[0];
+    if version != VERSION && version != VERSION_1 {
         return None;
     }
     let seq = u64::from_le_bytes(take(8)?.try_into().ok()?);
@@ -137,6 +170,20 @@ fn decode(payload: &[u8]) -> Option<(u64, RawRecord)> {
     };
     let name_len = usize::from(take(1)?[0]);
     let input = String::from_utf8_lossy(take(name_len)?).into_owned();
+    let origin = if flags & FLAG_AGENT != 0 {
+        let id_len = usize::from(take(1)?[0]);
+        let agent_id = String::from_utf8_lossy(take(id_len)?).into_owned();
+        let source_len = usize::from(u16::from_le_bytes(take(2)?.try_into().ok()?));
+        let source = String::from_utf8_lossy(take(source_len)?).into_owned();
+        let seq = u64::from_le_bytes(take(8)?.try_into().ok()?);
+        Some(AgentOrigin {
+            agent_id,
+            source,
+            seq,
+        })
+    } else {
+        None
+    };
     let data = cur.to_vec();
     Some((
         seq,
@@ -146,6 +193,7 @@ fn decode(payload: &[u8]) -> Option<(u64, RawRecord)> {
             peer,
             truncated: flags & FLAG_TRUNCATED != 0,
             data,
+            origin,
         },
     ))
 }
@@ -508,6 +556,11 @@ mod tests {
             peer: IpAddr::from([127, 0, 0, 1]),
             truncated: i.is_multiple_of(3),
             data: format!("<13>message number {i}").into_bytes(),
+            origin: i.is_multiple_of(2).then(|| AgentOrigin {
+                agent_id: "agent-1".to_owned(),
+                source: format!("/var/log/file-{i}.log"),
+                seq: i as u64 * 7,
+            }),
         }
     }
 
@@ -568,6 +621,24 @@ mod tests {
             reader.next(end).unwrap(),
             Some(Read2::Record(1, _))
         ));
+    }
+
+    #[test]
+    fn version_1_payloads_are_still_read() {
+        // A v1 payload as the first release wrote it: no agent fields.
+        let mut payload = vec![VERSION_1];
+        payload.extend_from_slice(&9u64.to_le_bytes());
+        payload.extend_from_slice(&5i64.to_le_bytes());
+        payload.push(0);
+        payload.extend_from_slice(&[4, 10, 0, 0, 1]);
+        payload.push(3);
+        payload.extend_from_slice(b"udp");
+        payload.extend_from_slice(b"<13>hi");
+        let (seq, rec) = decode(&payload).unwrap();
+        assert_eq!(seq, 9);
+        assert_eq!(rec.input, "udp");
+        assert_eq!(rec.data, b"<13>hi");
+        assert!(rec.origin.is_none());
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub struct Server {
     pub config: PathBuf,
     pub syslog_port: u16,
     pub api: SocketAddr,
+    /// The agent endpoint (mutual TLS).
+    pub agent: SocketAddr,
     pub token: String,
     child: Option<Child>,
 }
@@ -59,6 +61,7 @@ impl Server {
         let config = dir.path().join("gac-server.toml");
         let syslog_port = free_port();
         let api = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let agent = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let out = Command::new(bin_dir().join("gac-server"))
             .arg("--config")
             .arg(&config)
@@ -69,6 +72,8 @@ impl Server {
             .arg(syslog_port.to_string())
             .arg("--api-listen")
             .arg(api.to_string())
+            .arg("--agent-listen")
+            .arg(agent.to_string())
             .output()?;
         if !out.status.success() {
             bail!("init failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -85,6 +90,7 @@ impl Server {
             config,
             syslog_port,
             api,
+            agent,
             token,
             child: None,
         })

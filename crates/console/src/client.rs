@@ -3,7 +3,8 @@
 
 use anyhow::{Context, bail};
 use gac_event::api::{
-    ErrorBody, HistogramResponse, SearchResponse, Selection, StatsResponse, TopResponse,
+    AgentsResponse, CompletenessResponse, ErrorBody, HistogramResponse, SearchResponse, Selection,
+    StatsResponse, TopResponse,
 };
 use serde::de::DeserializeOwned;
 
@@ -92,5 +93,30 @@ impl Client {
 
     pub fn stats(&self) -> anyhow::Result<StatsResponse> {
         self.get("/stats", &[])
+    }
+
+    pub fn agents(&self) -> anyhow::Result<AgentsResponse> {
+        self.get("/agents", &[])
+    }
+
+    /// Whether agent `id` sent everything in the selection's time range.
+    pub fn completeness(
+        &self,
+        id: &str,
+        sel: &Selection,
+        source: Option<&str>,
+    ) -> anyhow::Result<CompletenessResponse> {
+        let mut p: Vec<_> = Self::selection_params(sel)
+            .into_iter()
+            .filter(|(k, _)| *k != "q")
+            .collect();
+        if let Some(s) = source {
+            p.push(("source", s.to_owned()));
+        }
+        // Agent ids are hex, but a typed prefix may be anything: keep the path intact.
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            bail!("{id:?} is not an agent id");
+        }
+        self.get(&format!("/agents/{id}/completeness"), &p)
     }
 }

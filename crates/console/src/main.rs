@@ -3,6 +3,7 @@
 
 mod client;
 mod output;
+mod rules;
 mod settings;
 
 use clap::{Args, Parser, Subcommand};
@@ -72,6 +73,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Offline rule tooling: load-check a rule pack, try records, run rule tests.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+    /// Enrolled agents: version, last contact, spool depth, lag, errors, status. With an
+    /// agent id (or a unique prefix): whether it sent everything in a time range.
+    Agents {
+        /// Agent id or unique prefix: show its completeness instead of the list.
+        id: Option<String>,
+        #[command(flatten)]
+        range: Range,
+        /// Only this source (a file path, journald, a relay input).
+        #[arg(long, requires = "id")]
+        source: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A time range: `--since` back from now, or `--from`/`--to`.
@@ -111,6 +128,13 @@ fn main() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // Rule tooling works offline: no server settings are read for it.
+    if let Command::Rules(cmd) = cli.command {
+        if !rules::run(cmd, &mut std::io::stdout().lock())? {
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
     let settings = Settings::resolve(cli.settings)?;
     let client = Client::new(&settings)?;
     let mut out = std::io::stdout().lock();
@@ -145,5 +169,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             output::top(&mut out, &top, json)
         }
         Command::Stats { json } => output::stats(&mut out, &client.stats()?, json),
+        Command::Agents {
+            id,
+            range,
+            source,
+            json,
+        } => {
+            let list = client.agents()?;
+            let Some(prefix) = id else {
+                return output::agents(&mut out, &list, json, Timestamp::now());
+            };
+            let matching: Vec<&str> = list
+                .agents
+                .iter()
+                .map(|a| a.id.as_str())
+                .filter(|a| a.starts_with(prefix.as_str()))
+                .collect();
+            let id = match matching.as_slice() {
+                [one] => (*one).to_owned(),
+                // Not enrolled (any more) but maybe tracked: ask with the id as given.
+                [] => prefix,
+                _ => anyhow::bail!("{prefix:?} matches {} agents", matching.len()),
+            };
+            let sel = range.selection("")?;
+            let c = client.completeness(&id, &sel, source.as_deref())?;
+            output::completeness(&mut out, &c, json)
+        }
+        Command::Rules(_) => unreachable!("handled before the server settings"),
     }
 }

@@ -13,6 +13,8 @@
 //! - `matcher`: one `field|modifiers: values` item -> a compiled test.
 //! - `pattern`: wildcards and escapes -> exact / prefix / suffix / substring / regex.
 //! - `correlation`: Sigma correlation rules and their bounded per-group state.
+//! - `prefilter`: per log source, one substring scan per field that rules out the rules
+//!   an event cannot match, so only the others are evaluated.
 //! - [`ruleset`]: [`RuleSet::load`] (compile or refuse, with the reason),
 //!   [`RuleSet::link`] (resolve correlation references), [`RuleSet::evaluate`] (event ->
 //!   [`RuleMatch`]es) and [`RuleSet::correlate`] (matches -> [`CorrelationMatch`]es).
@@ -49,6 +51,7 @@ pub mod mapping;
 mod matcher;
 mod modifier;
 mod pattern;
+mod prefilter;
 mod rule;
 pub mod ruleset;
 mod source;

@@ -17,7 +17,17 @@
 //!     # Overrides of the global `fields` for this log source only.
 //!     fields:
 //!       User: user.name
+//!   - logsource: { product: windows, service: security }
+//!     when: { winlog.channel: Security }
+//!     fields:
+//!       EventID: winlog.event_id
+//!     # Sigma names this log source does not list are looked up under this prefix
+//!     # (Windows rules name hundreds of EventData items, all stored alike).
+//!     unmapped: winlog.event_data.
 //! ```
+//!
+//! A Sigma name resolves to the log source's `fields` entry, else its `unmapped` prefix
+//! plus the name, else the global `fields` entry, else the name unchanged.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -129,6 +139,7 @@ struct RawSource {
     when: Yaml,
     #[serde(default)]
     fields: HashMap<String, OneOrMany>,
+    unmapped: Option<String>,
 }
 
 /// One mapped log source.
@@ -137,6 +148,8 @@ pub struct SourceMapping {
     pub logsource: LogSource,
     when: Search,
     fields: HashMap<String, Vec<String>>,
+    /// Prefix for Sigma names not in `fields`.
+    unmapped: Option<String>,
 }
 
 impl SourceMapping {
@@ -203,6 +216,7 @@ impl Mappings {
                     .into_iter()
                     .map(|(k, v)| (k, v.into_vec()))
                     .collect(),
+                unmapped: src.unmapped,
             });
         }
         Ok(())
@@ -220,12 +234,19 @@ impl Mappings {
     }
 
     /// The event field names a Sigma field name stands for under a log source (or only
-    /// the global names when `source` is `None`).
+    /// the global names when `source` is `None`). See the module doc for the order.
     pub fn resolve(&self, source: Option<usize>, sigma: &str) -> Vec<String> {
-        source
-            .and_then(|i| self.sources.get(i))
-            .and_then(|s| s.fields.get(sigma))
-            .or_else(|| self.fields.get(sigma))
+        let src = source.and_then(|i| self.sources.get(i));
+        if let Some(s) = src {
+            if let Some(names) = s.fields.get(sigma) {
+                return names.clone();
+            }
+            if let Some(prefix) = &s.unmapped {
+                return vec![format!("{prefix}{sigma}")];
+            }
+        }
+        self.fields
+            .get(sigma)
             .cloned()
             .unwrap_or_else(|| vec![sigma.to_owned()])
     }
@@ -299,6 +320,16 @@ logsources:
         );
         assert_eq!(m.resolve(Some(win), "User"), ["user.name"]);
         assert_eq!(m.resolve(Some(win), "Image"), ["Image"]);
+    }
+
+    #[test]
+    fn unmapped_names_take_the_source_prefix() {
+        let text = "version: 1\nfields: {Image: process.executable}\nlogsources:\n  - logsource: {product: windows, service: security}\n    when: {winlog.channel: Security}\n    fields: {EventID: winlog.event_id}\n    unmapped: winlog.event_data.\n  - logsource: {product: linux}\n    when: {event.dataset: sshd}\n";
+        let m = Mappings::from_yaml(text).unwrap();
+        assert_eq!(m.resolve(Some(0), "EventID"), ["winlog.event_id"]);
+        assert_eq!(m.resolve(Some(0), "Image"), ["winlog.event_data.Image"]);
+        assert_eq!(m.resolve(Some(1), "Image"), ["process.executable"]);
+        assert_eq!(m.resolve(Some(1), "pid"), ["pid"]);
     }
 
     #[test]

@@ -235,8 +235,8 @@ pub(crate) enum StrMatcher {
         cased: bool,
     },
     /// One or more substrings, any of which is enough: one automaton for a whole
-    /// `contains` list.
-    ContainsAny(AhoCorasick),
+    /// `contains` list (the needles are kept for the prefilter).
+    ContainsAny(AhoCorasick, Box<[Box<str>]>),
     Regex(Regex),
 }
 
@@ -309,7 +309,7 @@ impl StrMatcher {
         AhoCorasickBuilder::new()
             .ascii_case_insensitive(!cased)
             .build(needles)
-            .map(StrMatcher::ContainsAny)
+            .map(|ac| StrMatcher::ContainsAny(ac, needles.iter().map(|n| n.as_str().into()).collect()))
             .map_err(|e| PatternError::Substrings(e.to_string()))
     }
 
@@ -338,9 +338,20 @@ impl StrMatcher {
                     Anchor::Contains => n.is_empty() || h.windows(n.len()).any(|w| eq(w, n)),
                 }
             }
-            StrMatcher::ContainsAny(ac) => ac.is_match(hay),
+            StrMatcher::ContainsAny(ac, _) => ac.is_match(hay),
             StrMatcher::Regex(re) => re.is_match(hay),
         }
+    }
+
+    /// Texts one of which every matching value contains (ASCII case aside), for the
+    /// prefilter; `None` when no such list exists (any text, regex, an empty needle).
+    pub(crate) fn required_substrings(&self) -> Option<Vec<&str>> {
+        let needles: Vec<&str> = match self {
+            StrMatcher::Literal { needle, .. } => vec![needle],
+            StrMatcher::ContainsAny(_, needles) => needles.iter().map(|n| &**n).collect(),
+            StrMatcher::Any | StrMatcher::Regex(_) => return None,
+        };
+        (!needles.iter().any(|n| n.is_empty())).then_some(needles)
     }
 }
 
@@ -456,7 +467,7 @@ mod tests {
             .collect();
         let ms = StrMatcher::compile_any(&vals, false).unwrap();
         assert_eq!(ms.len(), 2);
-        assert!(ms.iter().any(|m| matches!(m, StrMatcher::ContainsAny(_))));
+        assert!(ms.iter().any(|m| matches!(m, StrMatcher::ContainsAny(..))));
         assert!(ms.iter().any(|m| m.is_match("xxBARxx")));
         assert!(ms.iter().any(|m| m.is_match("BAZooka")));
         assert!(!ms.iter().any(|m| m.is_match("xbaz")));

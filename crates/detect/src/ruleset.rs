@@ -15,6 +15,7 @@ use crate::correlation::{Correlation, CorrelationError, CorrelationState, Node, 
 use crate::detection::{self, Detection, DetectionError, EvalCtx, MatchedField};
 use crate::mapping::{LogSource, Mappings};
 use crate::modifier::Placeholders;
+use crate::prefilter::Prefilter;
 use crate::rule::{self, Body, RuleError, RuleMeta};
 use crate::source::FieldSource;
 
@@ -293,6 +294,8 @@ pub struct RuleSet {
     order: Vec<usize>,
     /// Every rule and correlation id and name, to refuse duplicates and to link.
     names: HashMap<String, Node>,
+    /// Per bucket, built by `link`; empty until then (every rule is evaluated).
+    prefilters: Vec<Prefilter>,
 }
 
 impl RuleSet {
@@ -343,6 +346,7 @@ impl RuleSet {
             }));
         }
         self.order.clear();
+        self.prefilters.clear();
         out
     }
 
@@ -456,6 +460,15 @@ impl RuleSet {
         for (c, quiet) in self.correlations.iter_mut().zip(quiet_correlations) {
             c.standalone = !quiet;
         }
+        self.prefilters = self
+            .buckets
+            .iter()
+            .map(|b| {
+                let detections: Vec<&Detection> =
+                    b.iter().map(|&i| &self.rules[i].detection).collect();
+                Prefilter::build(&detections)
+            })
+            .collect();
         errors
     }
 
@@ -483,8 +496,33 @@ impl RuleSet {
         &self.mappings
     }
 
-    /// Every rule the event matches, in load order within each log source.
+    /// Every rule the event matches, in load order within each log source. After
+    /// [`link`](Self::link), only the rules the prefilter admits are evaluated in full.
     pub fn evaluate(&self, src: &dyn FieldSource) -> Vec<RuleMatch<'_>> {
+        let mut ctx = EvalCtx::new(src);
+        let mut out = Vec::new();
+        for (b, (mapping, bucket)) in self.mappings.sources().iter().zip(&self.buckets).enumerate()
+        {
+            if bucket.is_empty() || !mapping.selects(&mut ctx) {
+                continue;
+            }
+            let mut check = |i: usize| {
+                let rule = &self.rules[i];
+                if rule.detection.eval(&mut ctx) {
+                    out.push(rule.explain(i, &mut ctx));
+                }
+            };
+            match self.prefilters.get(b) {
+                Some(p) => p.candidates(src).into_iter().for_each(|k| check(bucket[k])),
+                None => bucket.iter().for_each(|&i| check(i)),
+            }
+        }
+        out
+    }
+
+    /// Like [`evaluate`](Self::evaluate) without the prefilter: every rule of the event's
+    /// log sources is evaluated in full. The answer is the same; tests compare the two.
+    pub fn evaluate_unfiltered(&self, src: &dyn FieldSource) -> Vec<RuleMatch<'_>> {
         let mut ctx = EvalCtx::new(src);
         let mut out = Vec::new();
         for (mapping, bucket) in self.mappings.sources().iter().zip(&self.buckets) {

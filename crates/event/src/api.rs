@@ -6,6 +6,12 @@
 //! - `GET /histogram?q=&from=&to=&interval_secs=` -> [`HistogramResponse`]
 //! - `GET /top?q=&from=&to=&field=&size=` -> [`TopResponse`]
 //! - `GET /stats` -> [`StatsResponse`]
+//! - `GET /agents` -> [`AgentsResponse`]
+//! - `GET /agents/{id}/completeness?from=&to=&source=` -> [`CompletenessResponse`]
+//!
+//! The agent endpoint (`/api/agent/v1`, mutual TLS, a port of its own) speaks
+//! [`EnrollRequest`]/[`EnrollResponse`], [`Heartbeat`] and [`BatchResponse`]; its batch
+//! body is [`crate::wire`].
 //!
 //! Errors come back with a 4xx/5xx status and an [`ErrorBody`].
 
@@ -119,4 +125,158 @@ pub struct StatsResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: String,
+}
+
+/// `POST /api/agent/v1/enroll`: an agent asks for its client certificate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    /// The one-time token from `gac-server token create --enroll`.
+    pub token: String,
+    /// The host's stable identity (`/etc/machine-id`); the agent id is derived from it,
+    /// so a reinstall enrolls as the same agent.
+    pub machine_id: String,
+    pub hostname: String,
+    /// A PKCS#10 certificate signing request for the agent's own key, PEM.
+    pub csr_pem: String,
+    /// The agent's version.
+    pub version: String,
+}
+
+/// The answer to a successful enrollment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub agent_id: String,
+    /// The agent's client certificate, signed by the server's CA, PEM.
+    pub cert_pem: String,
+    /// The server's CA certificate, PEM: the agent pins it.
+    pub ca_pem: String,
+}
+
+/// `POST /api/agent/v1/batch` answer: the records are durably written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchResponse {
+    pub accepted: u64,
+}
+
+/// `POST /api/agent/v1/heartbeat`: an agent's health. Absent fields read as zero/empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub hostname: String,
+    /// Bytes waiting in the agent's spool.
+    #[serde(default)]
+    pub spool_bytes: u64,
+    /// Records waiting in the agent's spool.
+    #[serde(default)]
+    pub spool_records: u64,
+    /// Age of the oldest unacknowledged record, in seconds.
+    #[serde(default)]
+    pub lag_secs: f64,
+    /// Error counts by kind since the agent started.
+    #[serde(default)]
+    pub errors: std::collections::BTreeMap<String, u64>,
+    #[serde(default)]
+    pub sources: Vec<HeartbeatSource>,
+}
+
+/// One source in a heartbeat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeartbeatSource {
+    pub source: String,
+    /// The highest sequence number the agent has given a record of this source.
+    pub last_seq: u64,
+    /// The highest sequence number the server has acknowledged.
+    pub last_acked_seq: u64,
+}
+
+/// What the server knows of one agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentStatus {
+    pub id: String,
+    pub hostname: String,
+    pub version: String,
+    /// `ok`, `stale` (no contact for `heartbeat_stale_secs`), `never_seen` or `revoked`.
+    pub status: String,
+    pub enrolled_at: Timestamp,
+    /// Last batch or heartbeat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_contact: Option<Timestamp>,
+    /// Address of the last contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_peer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<Timestamp>,
+    /// When the latest heartbeat came, and what it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat: Option<Heartbeat>,
+}
+
+/// `GET /agents`: every enrolled agent, by id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentsResponse {
+    pub agents: Vec<AgentStatus>,
+}
+
+/// Sequence numbers `from_seq..=to_seq` of a source, and the times of the records either
+/// side of them (unknown at the start of a source).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeqRange {
+    pub from_seq: u64,
+    pub to_seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Timestamp>,
+    /// For a loss the agent reported: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Whether one source of an agent sent everything in a time range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceCompleteness {
+    pub source: String,
+    /// No missing or lost record touches the range, and nothing is still waiting on
+    /// the agent for it.
+    pub complete: bool,
+    /// Highest sequence number received (or covered by a loss); 0 for none.
+    pub last_seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_time: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_time: Option<Timestamp>,
+    /// Records indexed from this source, and resent ones dropped.
+    pub received: u64,
+    pub duplicates: u64,
+    /// Numbers never received, touching the range.
+    pub missing: Vec<SeqRange>,
+    pub missing_records: u64,
+    /// Numbers the agent reported lost (file rotated away unread, relay overflow...).
+    pub lost: Vec<SeqRange>,
+    pub lost_records: u64,
+    /// Records the agent has numbered but the server has not indexed yet (from its
+    /// latest heartbeat); None without a heartbeat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_records: Option<u64>,
+    /// Before this time the record of gaps was cut short (a very broken source):
+    /// completeness there is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_before: Option<Timestamp>,
+}
+
+/// `GET /agents/{id}/completeness`: did this agent send everything in `[from, to)`?
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompletenessResponse {
+    pub agent_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Timestamp>,
+    /// Every source is complete.
+    pub complete: bool,
+    pub sources: Vec<SourceCompleteness>,
 }

@@ -13,6 +13,7 @@ mod severity;
 pub mod tag;
 mod time;
 mod value;
+pub mod wire;
 
 use std::collections::BTreeMap;
 

@@ -15,3 +15,5 @@ pub const TRUNCATED: &str = "gac.truncated";
 /// A format parser claimed the syslog message body but could not read it; the header's
 /// fields are kept and `error.message` says why.
 pub const BODY_UNPARSED: &str = "gac.body_unparsed";
+/// An alert raised by a correlation rule (several events), not by one event.
+pub const CORRELATION: &str = "gac.correlation";

@@ -9,13 +9,23 @@ pub mod tcp;
 pub mod udp;
 
 use gac_event::Timestamp;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::{self, Counter, Metrics};
 use crate::wal::RawRecord;
 
+/// What intake hands the write-ahead log writer.
+#[derive(Debug)]
+pub enum ToWal {
+    /// A record no one waits for (syslog has no acknowledgement).
+    Record(RawRecord),
+    /// Records whose sender waits until they are on disk (agent batches): the writer
+    /// answers with the durable end after the sync that covers them.
+    Batch(Vec<RawRecord>, oneshot::Sender<u64>),
+}
+
 /// Where listeners send records: the write-ahead log writer's queue.
-pub type RecordSender = mpsc::Sender<RawRecord>;
+pub type RecordSender = mpsc::Sender<ToWal>;
 
 /// The counters one listener bumps.
 #[derive(Debug, Clone)]
@@ -49,5 +59,6 @@ fn record(input: &str, peer: std::net::IpAddr, data: Vec<u8>, truncated: bool) -
         peer,
         truncated,
         data,
+        origin: None,
     }
 }

@@ -84,7 +84,7 @@ async fn connection(
                 }
                 counters.received.inc();
                 let rec = record(&input.name, peer, frame.data, frame.truncated);
-                if tx.send(rec).await.is_err() {
+                if tx.send(super::ToWal::Record(rec)).await.is_err() {
                     return;
                 }
             }

@@ -63,7 +63,7 @@ pub async fn serve(
         }
         counters.received.inc();
         let rec = record(&input.name, peer.ip(), data.to_vec(), truncated);
-        if tx.send(rec).await.is_err() {
+        if tx.send(super::ToWal::Record(rec)).await.is_err() {
             return; // The log writer is gone: the server is stopping.
         }
     }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod differential;
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 

@@ -1,0 +1,157 @@
+//! Golden tests for the Linux authentication, auditd, CEF, LEEF, JSON and key=value
+//! parsers: real samples in `tests/data/<name>.log` (sources and licences in
+//! `tests/data/NOTICE.md`) go line by line through [`gac_parse::parse`] with a fixed
+//! receive time, zone and input format, and the JSON lines are compared with the
+//! checked-in `<name>.golden.jsonl`. The audit sample is also joined by
+//! [`AuditJoiner`] into `auditd.joined.golden.jsonl`.
+//!
+//! After a deliberate change, `GAC_BLESS=1 cargo test -p gac-parse --test golden_linux`
+//! rewrites the goldens; read the diff line by line (users, addresses, actions, outcome,
+//! times) before keeping it.
+
+// clippy.toml lets tests unwrap, but only inside `#[test]` fns; these helpers serve them
+// and a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use gac_event::{Event, Timestamp};
+use gac_parse::formats::auditd::AuditJoiner;
+use gac_parse::{Format, Parsed, TimePolicy, parse};
+
+/// 10:00 on 1 July 2025 in Hanoi, as in `golden.rs`.
+const RECEIVED: &str = "2025-07-01T03:00:00Z";
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+/// Every line of a sample, parsed.
+fn parse_sample(sample: &str, format: &str) -> Vec<(Event, Parsed)> {
+    let input = std::fs::read(data_dir().join(format!("{sample}.log"))).unwrap();
+    let received: Timestamp = RECEIVED.parse().unwrap();
+    let policy = TimePolicy::new(chrono_tz::Asia::Ho_Chi_Minh);
+    let format: Format = format.parse().unwrap();
+    let mut lines: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
+    if lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+        .into_iter()
+        .map(|line| parse(line, received, &policy, format))
+        .collect()
+}
+
+/// One JSON line per event. Written by hand around the event's own serialisation so the
+/// key order does not depend on serde_json's `preserve_order` feature.
+fn render_line(out: &mut String, parsed: Option<&Parsed>, event: &Event) {
+    out.push('{');
+    if let Some(p) = parsed {
+        let parser = serde_json::to_string(&p.parser).unwrap();
+        let body = format!("{:?}", p.body).to_lowercase();
+        out.push_str(&format!("\"parser\":{parser},\"body\":\"{body}\","));
+    }
+    out.push_str("\"event\":");
+    out.push_str(&serde_json::to_string(event).unwrap());
+    out.push_str("}\n");
+}
+
+fn render(sample: &str, format: &str) -> String {
+    let mut out = String::new();
+    for (event, parsed) in parse_sample(sample, format) {
+        render_line(&mut out, Some(&parsed), &event);
+    }
+    out
+}
+
+fn compare(name: &str, actual: &str) {
+    let path = data_dir().join(format!("{name}.golden.jsonl"));
+    if std::env::var_os("GAC_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with GAC_BLESS=1 to create)", path.display()));
+    if actual == expected {
+        return;
+    }
+    let (actual_lines, expected_lines): (Vec<_>, Vec<_>) =
+        (actual.lines().collect(), expected.lines().collect());
+    for (i, (a, e)) in actual_lines.iter().zip(&expected_lines).enumerate() {
+        assert_eq!(a, e, "{name}: line {} differs from the golden", i + 1);
+    }
+    assert_eq!(
+        actual_lines.len(),
+        expected_lines.len(),
+        "{name}: line count differs from the golden"
+    );
+}
+
+fn check(sample: &str, format: &str) {
+    compare(sample, &render(sample, format));
+}
+
+#[test]
+fn linux_auth_loghub() {
+    check("linux-auth-loghub", "auto");
+}
+
+#[test]
+fn linux_auth_elastic() {
+    check("linux-auth-elastic", "auto");
+}
+
+#[test]
+fn linux_auth_fail2ban() {
+    check("linux-auth-fail2ban", "auto");
+}
+
+#[test]
+fn linux_auth_crowdsec() {
+    check("linux-auth-crowdsec", "auto");
+}
+
+#[test]
+fn linux_auth_wazuh() {
+    check("linux-auth-wazuh", "auto");
+}
+
+#[test]
+fn auditd_records() {
+    check("auditd", "auto");
+}
+
+#[test]
+fn auditd_joined() {
+    let mut joiner = AuditJoiner::default();
+    let mut out = String::new();
+    for (event, _) in parse_sample("auditd", "auto") {
+        for done in joiner.push(event) {
+            render_line(&mut out, None, &done);
+        }
+    }
+    for done in joiner.flush_all() {
+        render_line(&mut out, None, &done);
+    }
+    compare("auditd.joined", &out);
+}
+
+#[test]
+fn cef() {
+    check("cef", "auto");
+}
+
+#[test]
+fn leef() {
+    check("leef", "auto");
+}
+
+#[test]
+fn json_lines() {
+    check("json", "auto");
+}
+
+#[test]
+fn key_value() {
+    check("kv", "kv");
+}
