@@ -184,13 +184,13 @@ fn agent_command(config: &Config, command: AgentCommand) -> anyhow::Result<()> {
         }
         AgentCommand::List => {
             println!(
-                "{:<32}  {:<24}  {:<10}  {:<20}  revoked",
+                "{:<32}  {:<24}  {:<10}  {:<30}  revoked",
                 "id", "hostname", "version", "last contact"
             );
             for a in registry.list()? {
                 let t = |t: Option<Timestamp>| t.map_or("-".to_owned(), |t| t.to_string());
                 println!(
-                    "{:<32}  {:<24}  {:<10}  {:<20}  {}",
+                    "{:<32}  {:<24}  {:<10}  {:<30}  {}",
                     a.id,
                     a.hostname,
                     a.version,

@@ -19,10 +19,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use gac_event::{Event, field, tag};
+use gac_parse::formats::auditd::AuditJoiner;
 use gac_parse::{BodyOutcome, Format, TimePolicy};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::agents::{LOSS_INPUT, LossNotice, SequenceTracker, Verdict};
 use crate::api::{self, ApiState};
 use crate::auth::Tokens;
 use crate::config::{Config, Protocol};
@@ -40,6 +42,10 @@ use crate::wal::{self, DurableEnd, RawRecord, Read2, WalReader, WalWriter};
 const RECORD_QUEUE: usize = 16_384;
 /// Most records appended between two fsyncs; bounds the latency of one group.
 const MAX_SYNC_GROUP: usize = 8_192;
+/// File beside the checkpoint holding agents' per-source sequence state.
+const AGENT_SEQUENCES_FILE: &str = "agent-sequences.json";
+/// An audit event with no new record for this long is complete.
+const AUDIT_QUIET_NS: i64 = 2_000_000_000;
 /// How often retention looks for days to delete.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
@@ -80,8 +86,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "detection rules"
     );
     let enricher = Enricher::from_config(&config.enrich, &metrics).context("enrichment")?;
+    // Agents' per-source sequence state as of the checkpoint: replay from there gives
+    // the same verdicts (duplicate or new) as the first time.
+    let agents = crate::agents::Agents::open(&config)?;
+    if let Some(state) = store.read_state(AGENT_SEQUENCES_FILE)? {
+        let restored = SequenceTracker::from_json(&state).context("agent sequence state")?;
+        *agents.tracker().lock().unwrap_or_else(|p| p.into_inner()) = restored;
+    }
     let enrich_status = enricher.status();
-    let indexer = Indexer::new(&config, store.clone(), &metrics, detector, enricher)?;
+    let indexer = Indexer::new(
+        &config,
+        store.clone(),
+        &metrics,
+        detector,
+        enricher,
+        &agents,
+    )?;
     let indexer = {
         let (durable, closed, dir) = (durable.clone(), wal_closed.clone(), wal_dir.clone());
         std::thread::Builder::new()
@@ -126,7 +146,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         listeners.push(task);
     }
     // The agent endpoint (mutual TLS): batches go to the same log, answered after fsync.
-    let agents = crate::agents::Agents::open(&config)?;
     if let Some(endpoint) = agents.bind_endpoint(&config, tx.clone(), &metrics).await? {
         listeners.push(tokio::spawn(endpoint.serve(shutdown.clone())));
     }
@@ -242,6 +261,14 @@ fn write_log(
 /// The indexer: reads the log from the checkpoint, parses, indexes, commits.
 struct Indexer {
     store: Arc<Store>,
+    /// Agents' sequences: duplicates from resent batches are dropped here, before the
+    /// index, deterministically on replay.
+    sequences: crate::agents::SharedTracker,
+    registry: Arc<crate::agents::Registry>,
+    /// Agent id to its registered host name, read from the registry on first use.
+    hostnames: HashMap<String, String>,
+    /// Joins the records of one audit event; emptied before every commit (see `run`).
+    audit: AuditJoiner,
     enricher: Enricher,
     detector: Detector,
     writers: Writers,
@@ -266,6 +293,7 @@ struct IndexerCounters {
     commits: Counter,
     wal_corrupt: Counter,
     days_deleted: Counter,
+    agent_duplicates: Counter,
     metrics: Metrics,
     /// `parse.format.<format>.<input>` and `parse.failed.<format>.<input>`, made on
     /// first use.
@@ -294,6 +322,7 @@ impl Indexer {
         m: &Metrics,
         detector: Detector,
         enricher: Enricher,
+        agents: &crate::agents::Agents,
     ) -> anyhow::Result<Self> {
         let mut inputs = HashMap::new();
         for input in &config.syslog {
@@ -310,6 +339,10 @@ impl Indexer {
         )?;
         Ok(Self {
             store,
+            sequences: agents.tracker(),
+            registry: agents.registry(),
+            hostnames: HashMap::new(),
+            audit: AuditJoiner::default(),
             enricher,
             detector,
             writers,
@@ -332,6 +365,7 @@ impl Indexer {
                 commits: m.counter(metrics::INDEX_COMMITS),
                 wal_corrupt: m.counter(metrics::WAL_CORRUPT),
                 days_deleted: m.counter(metrics::RETENTION_DAYS_DELETED),
+                agent_duplicates: m.counter(metrics::AGENT_DUPLICATES),
                 metrics: m.clone(),
                 per_format: HashMap::new(),
             },
@@ -368,12 +402,32 @@ impl Indexer {
                 }
             }
             let caught_up = reader.next_seq() >= durable.get();
+            // Audit records come microseconds apart; an event quiet this long is whole.
+            let quiet = gac_event::Timestamp::now().add_nanos(-AUDIT_QUIET_NS);
+            for event in self.audit.flush_older_than(quiet) {
+                self.finish(event, tick)?;
+            }
             if last_commit.elapsed() >= self.commit_every || (closing && caught_up) {
+                // Nothing may wait in the joiner across a commit: the commit says every
+                // record below `next` is in the index. An audit event whose records
+                // straddle this instant is stored as two events.
+                for event in self.audit.flush_all() {
+                    self.finish(event, tick)?;
+                }
                 let next = reader.next_seq();
                 if next > committed_to {
                     if self.writers.commit(next)? > 0 {
                         self.counters.commits.inc();
                     }
+                    // Sequence state first, then the checkpoint: after a crash between
+                    // them, replayed agent records are committed ones either way.
+                    let state = self
+                        .sequences
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .to_json();
+                    self.store
+                        .write_state(AGENT_SEQUENCES_FILE, state.as_bytes())?;
                     self.store.set_checkpoint(next)?;
                     wal::remove_before(&self.wal_dir, next)?;
                     committed_to = next;
@@ -396,21 +450,92 @@ impl Indexer {
     /// Parses one record and hands it to its day's writer, unless replay finds it
     /// already committed.
     fn index(&mut self, seq: u64, rec: RawRecord, tick: u64) -> anyhow::Result<()> {
+        if let Some(o) = &rec.origin {
+            let loss = (rec.input == LOSS_INPUT)
+                .then(|| LossNotice::parse(&rec.data))
+                .flatten();
+            let verdict = {
+                let mut tracker = self.sequences.lock().unwrap_or_else(|p| p.into_inner());
+                match &loss {
+                    Some(n) => tracker.observe_loss(
+                        &o.agent_id,
+                        &o.source,
+                        n.from_seq,
+                        n.to_seq,
+                        o.read,
+                        &n.reason,
+                    ),
+                    None => tracker.observe(&o.agent_id, &o.source, o.seq, o.read),
+                }
+            };
+            if verdict == Verdict::Duplicate {
+                self.counters.agent_duplicates.inc();
+                return Ok(());
+            }
+            if let Some(notice) = loss {
+                let event = loss_event(seq, rec, &notice);
+                return self.finish_checked(event, seq, tick);
+            }
+        }
+        let hostname = rec.origin.as_ref().and_then(|o| self.hostname(&o.agent_id));
         let (policy, format) = self.inputs.get(&rec.input).unwrap_or(&self.fallback);
         let mut event = build_event(seq, rec, policy, *format, &mut self.counters);
+        if let Some(h) = hostname
+            && event.get(field::LOG_SYSLOG_HOSTNAME).is_none()
+        {
+            // A line from a file names no host: the agent's machine wrote it.
+            event.set(field::HOST_NAME, h);
+        }
+        self.finish_checked(event, seq, tick)
+    }
+
+    /// The registered host name of an agent (cached; `None` if the registry has none).
+    fn hostname(&mut self, agent_id: &str) -> Option<String> {
+        if let Some(h) = self.hostnames.get(agent_id) {
+            return Some(h.clone());
+        }
+        let h = self.registry.get(agent_id).ok().flatten()?.hostname;
+        self.hostnames.insert(agent_id.to_owned(), h.clone());
+        Some(h)
+    }
+
+    /// Skips an event replay finds committed, else passes it on (through the audit
+    /// joiner) to be finished.
+    fn finish_checked(&mut self, event: Event, seq: u64, tick: u64) -> anyhow::Result<()> {
         let day = day_of(event.timestamp);
         if self.writers.already_has(day, seq) {
             // Committed before a crash, with its alerts (same day, same record).
             self.counters.skipped.inc();
             return Ok(());
         }
+        for event in self.audit.push(event) {
+            self.finish(event, tick)?;
+        }
+        Ok(())
+    }
+
+    /// Enriches, detects and indexes one whole event (and its alerts).
+    fn finish(&mut self, mut event: Event, tick: u64) -> anyhow::Result<()> {
+        let seq = event
+            .get_str(field::EVENT_ID)
+            .and_then(|id| id.parse::<u64>().ok())
+            .unwrap_or_default();
+        // A writer closed early commits with "everything below this is in": that must
+        // not cover an audit record still held in the joiner.
+        let floor = self
+            .audit
+            .oldest_pending()
+            .and_then(|e| e.get_str(field::EVENT_ID))
+            .and_then(|id| id.parse::<u64>().ok())
+            .map_or(seq, |pending| pending.min(seq));
         // Enriched before detection, so rules can use place and asset context.
         self.enricher.enrich(&mut event);
         let alerts = self.detector.detect(&event);
-        self.add(day, &event, tick, seq)?;
+        let day = day_of(event.timestamp);
+        self.add(day, &event, tick, floor)?;
         for (i, mut alert) in alerts.into_iter().enumerate() {
             alert.set(field::EVENT_ID, format!("{seq}-a{i}"));
-            self.add(day_of(alert.timestamp), &alert, tick, seq)?;
+            self.add(day_of(alert.timestamp), &alert, tick, floor)?;
         }
         Ok(())
     }
@@ -455,6 +580,29 @@ impl Indexer {
             }
         }
     }
+}
+
+/// The event for an agent's loss notice: not parsed (its text is the server's own), a
+/// tagged event an analyst can search and count.
+fn loss_event(seq: u64, rec: RawRecord, notice: &LossNotice) -> Event {
+    let read = rec.origin.as_ref().map_or(rec.received, |o| o.read);
+    let mut event = Event::new(read, rec.received, String::from_utf8_lossy(&rec.data));
+    event.add_tag(tag::AGENT_LOSS);
+    event.set(field::EVENT_ID, seq.to_string());
+    event.set(field::EVENT_KIND, "event");
+    event.set(field::EVENT_DATASET, "gac.agent");
+    event.set(field::EVENT_ACTION, "agent-loss");
+    event.set(field::EVENT_REASON, notice.reason.as_str());
+    event.set(field::GAC_LOSS_FROM_SEQ, notice.from_seq as i64);
+    event.set(field::GAC_LOSS_TO_SEQ, notice.to_seq as i64);
+    event.set(field::INPUT_NAME, rec.input.as_str());
+    event.set(field::OBSERVER_INGRESS_IP, rec.peer);
+    if let Some(o) = rec.origin {
+        event.set(field::AGENT_ID, o.agent_id);
+        event.set(field::LOG_SOURCE, o.source);
+        event.set(field::EVENT_SEQUENCE, o.seq as i64);
+    }
+    event
 }
 
 /// The event for one logged record: parsed, then stamped with where it came from.

@@ -20,10 +20,11 @@ use std::time::Duration;
 
 use gac_event::Timestamp;
 
-/// Payload format version, first byte of every payload. Version 1 payloads (no agent
-/// origin) are still read.
-const VERSION: u8 = 2;
+/// Payload format version, first byte of every payload. Older payloads are still read:
+/// version 1 has no agent origin, version 2 no agent read time.
+const VERSION: u8 = 3;
 const VERSION_1: u8 = 1;
+const VERSION_2: u8 = 2;
 /// Frame header: length and checksum.
 const HEADER_BYTES: usize = 8;
 /// A payload longer than this is damage, not data (inputs cap messages far below).
@@ -57,6 +58,8 @@ pub struct AgentOrigin {
     pub source: String,
     /// The record's sequence number within the source (dense, from the agent).
     pub seq: u64,
+    /// When the agent read it (the receive time for records logged before version 3).
+    pub read: Timestamp,
 }
 
 /// What went wrong in the log.
@@ -137,6 +140,7 @@ fn encode(seq: u64, rec: &RawRecord, out: &mut Vec<u8>) {
         out.extend_from_slice(&(source.len() as u16).to_le_bytes());
         out.extend_from_slice(source);
         out.extend_from_slice(&o.seq.to_le_bytes());
+        out.extend_from_slice(&o.read.nanos().to_le_bytes());
     }
     out.extend_from_slice(&rec.data);
     let payload_len = (out.len() - HEADER_BYTES) as u32;
@@ -157,7 +161,7 @@ fn decode(payload: &[u8]) -> Option<(u64, RawRecord)> {
         Some(head)
     };
     let version = take(1)?[0];
-    if version != VERSION && version != VERSION_1 {
+    if ![VERSION, VERSION_1, VERSION_2].contains(&version) {
         return None;
     }
     let seq = u64::from_le_bytes(take(8)?.try_into().ok()?);
@@ -176,10 +180,16 @@ fn decode(payload: &[u8]) -> Option<(u64, RawRecord)> {
         let source_len = usize::from(u16::from_le_bytes(take(2)?.try_into().ok()?));
         let source = String::from_utf8_lossy(take(source_len)?).into_owned();
         let seq = u64::from_le_bytes(take(8)?.try_into().ok()?);
+        let read = if version >= 3 {
+            Timestamp::from_nanos(i64::from_le_bytes(take(8)?.try_into().ok()?))
+        } else {
+            received
+        };
         Some(AgentOrigin {
             agent_id,
             source,
             seq,
+            read,
         })
     } else {
         None
@@ -560,6 +570,7 @@ mod tests {
                 agent_id: "agent-1".to_owned(),
                 source: format!("/var/log/file-{i}.log"),
                 seq: i as u64 * 7,
+                read: Timestamp::from_secs(1_700_000_000 - i as i64),
             }),
         }
     }

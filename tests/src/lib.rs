@@ -216,3 +216,195 @@ impl Drop for Server {
         let _ = self.kill9();
     }
 }
+
+impl Server {
+    /// `gac-server token create --enroll [--ttl-secs N]`: a one-time enrollment token.
+    pub fn enroll_token(&self, ttl_secs: Option<u64>) -> anyhow::Result<String> {
+        let mut cmd = Command::new(bin_dir().join("gac-server"));
+        cmd.arg("--config")
+            .arg(&self.config)
+            .args(["token", "create", "--enroll"]);
+        if let Some(t) = ttl_secs {
+            cmd.args(["--ttl-secs", &t.to_string()]);
+        }
+        let out = cmd.output()?;
+        if !out.status.success() {
+            bail!(
+                "token create failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+    }
+
+    /// `gac-server agent revoke ID`.
+    pub fn revoke(&self, agent_id: &str) -> anyhow::Result<()> {
+        let out = Command::new(bin_dir().join("gac-server"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(["agent", "revoke", agent_id])
+            .output()?;
+        if !out.status.success() {
+            bail!("revoke failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    }
+
+    /// The agent endpoint's URL.
+    pub fn agent_url(&self) -> String {
+        format!("https://{}", self.agent)
+    }
+}
+
+/// A `gac-agent` with its own state directory, config and a `logs/` directory it
+/// follows (`logs/*.log` unless `tweak` says otherwise), tuned for quick tests.
+#[derive(Debug)]
+pub struct Agent {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    /// Where the test writes the files the agent follows.
+    pub logs: PathBuf,
+    child: Option<Child>,
+}
+
+impl Agent {
+    /// A config in a fresh directory, edited by `tweak`; the machine id is random unless
+    /// the caller rewrites `machine-id`.
+    pub fn new(tweak: impl FnOnce(String) -> String) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let logs = dir.path().join("logs");
+        std::fs::create_dir_all(&logs)?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos();
+        std::fs::write(
+            dir.path().join("machine-id"),
+            format!("{:032x}\n", nanos ^ u128::from(std::process::id())),
+        )?;
+        let config = dir.path().join("gac-agent.toml");
+        let text = format!(
+            r#"state_dir = "{state}"
+machine_id_path = "{mid}"
+hostname = "e2e-agent"
+
+[ship]
+batch_max_records = 500
+batch_linger_ms = 50
+retry_initial_ms = 100
+retry_max_ms = 1000
+revoked_retry_secs = 1
+request_timeout_secs = 5
+heartbeat_secs = 1
+shutdown_flush_secs = 2
+checkpoint_interval_ms = 100
+
+[files]
+poll_interval_ms = 20
+glob_interval_ms = 100
+rotate_wait_ms = 1000
+
+[[files.input]]
+paths = ["{logs}/*.log"]
+"#,
+            state = dir.path().join("state").display(),
+            mid = dir.path().join("machine-id").display(),
+            logs = logs.display(),
+        );
+        std::fs::write(&config, tweak(text))?;
+        Ok(Self {
+            dir,
+            config,
+            logs,
+            child: None,
+        })
+    }
+
+    fn bin() -> PathBuf {
+        let bin = bin_dir().join("gac-agent");
+        assert!(
+            bin.exists(),
+            "{} is missing: build the binaries first (cargo build --bins)",
+            bin.display()
+        );
+        bin
+    }
+
+    /// `gac-agent enroll --server URL --token TOKEN`; its output, whatever the outcome.
+    pub fn enroll(&self, server_url: &str, token: &str) -> anyhow::Result<Output> {
+        Command::new(Self::bin())
+            .arg("--config")
+            .arg(&self.config)
+            .args(["enroll", "--server", server_url, "--token", token])
+            .output()
+            .context("running gac-agent enroll")
+    }
+
+    /// Enrolls and fails unless it worked; returns the agent id.
+    pub fn enroll_ok(&self, server: &Server) -> anyhow::Result<String> {
+        let out = self.enroll(&server.agent_url(), &server.enroll_token(None)?)?;
+        if !out.status.success() {
+            bail!("enroll failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let text = std::fs::read_to_string(self.dir.path().join("state/enrollment.json"))?;
+        let v: serde_json::Value = serde_json::from_str(&text)?;
+        Ok(v["agent_id"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Starts `gac-agent run` (logging to `agent.log`).
+    pub fn start(&mut self) -> anyhow::Result<()> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("agent.log"))?;
+        let child = Command::new(Self::bin())
+            .arg("--config")
+            .arg(&self.config)
+            .arg("run")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// The agent's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("agent.log")).unwrap_or_default()
+    }
+
+    /// Whether the process has exited (and how).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// SIGKILL: nothing flushed, nothing synced.
+    pub fn kill9(&mut self) -> anyhow::Result<()> {
+        if let Some(mut c) = self.child.take() {
+            c.kill()?;
+            c.wait()?;
+        }
+        Ok(())
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(mut c) = self.child.take() {
+            let pid = c.id().to_string();
+            Command::new("kill").args(["-TERM", &pid]).status()?;
+            let status = c.wait()?;
+            if !status.success() {
+                bail!("gac-agent did not stop cleanly: {status}\n{}", self.log());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.kill9();
+    }
+}

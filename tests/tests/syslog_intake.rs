@@ -220,3 +220,31 @@ fn bad_input_is_kept_tagged_and_counted_and_the_listeners_go_on() {
     assert!(server.counter("parse.malformed_header").unwrap() >= 1);
     server.stop().unwrap();
 }
+
+/// Real auditd records (from `crates/parse/tests/data/auditd.log`, see its NOTICE.md):
+/// the SYSCALL, EXECVE, PATH and PROCTITLE records of one `bash` execution.
+const AUDIT_EVENT_8272: &str = include_str!("data/auditd-8272.log");
+
+#[test]
+fn audit_records_of_one_event_are_stored_as_one_event() {
+    let mut server = Server::init(|c| c).unwrap();
+    server.start().unwrap();
+    let records = AUDIT_EVENT_8272.lines().count();
+    assert!(records >= 3, "the sample holds one multi-record event");
+    let mut tcp = TcpStream::connect(("127.0.0.1", server.syslog_port)).unwrap();
+    tcp.write_all(AUDIT_EVENT_8272.as_bytes()).unwrap();
+    drop(tcp);
+    let hits = server
+        .wait_for("auditd.sequence:8272", 1, FOUND_WITHIN)
+        .unwrap();
+    // Give a wrongly split event time to show up as a second hit.
+    std::thread::sleep(Duration::from_secs(3));
+    let hits2 = server.search("auditd.sequence:8272", 10).unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits2.len(), 1, "one event, not one per record: {hits2:?}");
+    let e = &hits2[0];
+    assert_eq!(e["message"].as_str().unwrap().lines().count(), records);
+    assert_eq!(e["event.dataset"], "auditd");
+    assert_eq!(e["process.args"][0], "-bash");
+    server.stop().unwrap();
+}

@@ -4,7 +4,9 @@
 use serde_norway::Value as Yaml;
 
 use crate::condition::{self, Cond, ConditionError};
-use crate::matcher::{self, FieldTest, ItemContext, KeywordTest, MatcherError, Scalar};
+use crate::matcher::{
+    self, FieldTest, ItemContext, KeywordTest, MatcherError, Scalar, ValueMatcher,
+};
 use crate::modifier::{self, Placeholders};
 use crate::source::FieldSource;
 
@@ -204,16 +206,78 @@ pub(crate) fn compile(
         .iter()
         .map(|c| condition::parse(c, &names))
         .collect::<Result<Vec<_>, _>>()?;
-    let condition = match parsed.len() {
+    let mut condition = match parsed.len() {
         0 => return Err(DetectionError::ConditionType),
         1 => parsed.remove(0),
         _ => Cond::Or(parsed),
     };
+    // Cheap tests first wherever all must hold (or any may): the answer is the same, and
+    // an `Image|endswith` that fails spares the `CommandLine|contains` scan after it.
+    let costs: Vec<u32> = searches.iter_mut().map(order_by_cost).collect();
+    order_cond(&mut condition, &costs);
     Ok(Detection {
         names,
         searches,
         condition,
     })
+}
+
+/// Sorts the branches of every AND and OR in a search by estimated cost, cheapest first,
+/// and returns the search's cost: a rough count of the work of one evaluation.
+fn order_by_cost(s: &mut Search) -> u32 {
+    match s {
+        Search::And(items) | Search::Or(items) => {
+            let mut costed: Vec<(u32, Search)> = std::mem::take(items)
+                .into_iter()
+                .map(|mut i| (order_by_cost(&mut i), i))
+                .collect();
+            costed.sort_by_key(|(c, _)| *c);
+            let total = costed.iter().map(|(c, _)| *c).fold(0, u32::saturating_add);
+            *items = costed.into_iter().map(|(_, i)| i).collect();
+            total
+        }
+        Search::Field { fields, test, .. } => {
+            let one = match test {
+                FieldTest::Exists(_) | FieldTest::Null => 1,
+                FieldTest::Values { matchers, .. } => matchers
+                    .iter()
+                    .map(ValueMatcher::cost)
+                    .fold(0, u32::saturating_add),
+            };
+            one.saturating_mul(u32::try_from(fields.len()).unwrap_or(u32::MAX))
+        }
+        // Every string of the event may be searched.
+        Search::Keywords(_) => 200,
+    }
+}
+
+/// Added to the cost of a negation when ordering, to put it after positive selections.
+const NEGATION_PENALTY: u32 = 10_000;
+
+/// The same for a condition over searches of known cost; returns the condition's cost.
+fn order_cond(c: &mut Cond, costs: &[u32]) -> u32 {
+    match c {
+        Cond::Ident(i) => costs.get(*i).copied().unwrap_or(0),
+        // A negated filter is usually true (the filter rarely matches), so it rarely
+        // decides an AND: it goes last.
+        Cond::Not(inner) => order_cond(inner, costs).saturating_add(NEGATION_PENALTY),
+        Cond::And(items) | Cond::Or(items) => {
+            let mut costed: Vec<(u32, Cond)> = std::mem::take(items)
+                .into_iter()
+                .map(|mut i| (order_cond(&mut i, costs), i))
+                .collect();
+            costed.sort_by_key(|(c, _)| *c);
+            let total = costed.iter().map(|(c, _)| *c).fold(0, u32::saturating_add);
+            *items = costed.into_iter().map(|(_, i)| i).collect();
+            total
+        }
+        Cond::AtLeast(_, ids) => {
+            ids.sort_by_key(|i| costs.get(*i).copied().unwrap_or(0));
+            ids.iter()
+                .map(|i| costs.get(*i).copied().unwrap_or(0))
+                .fold(0, u32::saturating_add)
+        }
+    }
 }
 
 /// Compiles one search identifier's value.

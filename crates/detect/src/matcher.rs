@@ -156,6 +156,24 @@ pub(crate) enum ValueMatcher {
 }
 
 impl ValueMatcher {
+    /// A rough cost of one test, for ordering: comparisons are cheap, scans are not.
+    pub(crate) fn cost(&self) -> u32 {
+        match self {
+            ValueMatcher::Str(StrMatcher::Any) => 1,
+            ValueMatcher::Str(StrMatcher::Literal { anchor, .. }) => match anchor {
+                crate::pattern::Anchor::Contains => 10,
+                _ => 2,
+            },
+            ValueMatcher::Str(StrMatcher::ContainsAny(..)) => 10,
+            ValueMatcher::Str(StrMatcher::Regex(_)) | ValueMatcher::Regex(_) => 30,
+            ValueMatcher::NumEq { .. } | ValueMatcher::Bool(_) => 2,
+            ValueMatcher::Compare { part: None, .. } => 2,
+            ValueMatcher::Compare { part: Some(_), .. } => 20,
+            ValueMatcher::Cidr(_) => 5,
+            ValueMatcher::FieldRef { .. } => 10,
+        }
+    }
+
     fn matches(&self, v: &FieldValue<'_>, text: Option<&str>, src: &dyn FieldSource) -> bool {
         match self {
             ValueMatcher::Str(m) => text.is_some_and(|t| m.is_match(t)),
@@ -298,6 +316,25 @@ pub(crate) struct KeywordTest {
 }
 
 impl KeywordTest {
+    /// Texts one of which a haystack contains whenever the test holds (for the
+    /// prefilter); `None` when there is no such list.
+    pub(crate) fn required_substrings(&self) -> Option<Vec<&str>> {
+        let mut per = self.matchers.iter().map(|m| match m {
+            ValueMatcher::Str(s) => s.required_substrings(),
+            _ => None,
+        });
+        if self.all {
+            per.flatten()
+                .max_by_key(|ls| ls.iter().map(|l| l.len()).min().unwrap_or(0))
+        } else {
+            let mut out = Vec::new();
+            for ls in per {
+                out.extend(ls?);
+            }
+            (!out.is_empty()).then_some(out)
+        }
+    }
+
     pub(crate) fn eval(&self, haystacks: &[&str], src: &dyn FieldSource) -> bool {
         let one = |m: &ValueMatcher| {
             haystacks

@@ -309,7 +309,9 @@ impl StrMatcher {
         AhoCorasickBuilder::new()
             .ascii_case_insensitive(!cased)
             .build(needles)
-            .map(|ac| StrMatcher::ContainsAny(ac, needles.iter().map(|n| n.as_str().into()).collect()))
+            .map(|ac| {
+                StrMatcher::ContainsAny(ac, needles.iter().map(|n| n.as_str().into()).collect())
+            })
             .map_err(|e| PatternError::Substrings(e.to_string()))
     }
 

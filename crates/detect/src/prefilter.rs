@@ -21,6 +21,9 @@ use crate::detection::{Detection, Search};
 use crate::matcher::{FieldTest, ValueMatcher};
 use crate::source::FieldSource;
 
+/// The name the keyword haystacks are indexed under (no event field is called this).
+const KEYWORDS: &str = "\0keywords";
+
 /// An OR of "this field's text contains this literal" (ASCII case ignored); `None` in
 /// place of a need means the rule must always be evaluated.
 type Need = Vec<(String, String)>;
@@ -39,9 +42,10 @@ fn cond_need(c: &Cond, searches: &[Option<Need>]) -> Option<Need> {
         // What must hold for a negation is not a substring of anything.
         Cond::Not(_) => None,
         // All of them: any one's need is necessary. At least one: one of them holds.
-        Cond::AtLeast(n, ids) if *n >= ids.len() => {
-            best(ids.iter().filter_map(|i| searches.get(*i).cloned().flatten()))
-        }
+        Cond::AtLeast(n, ids) if *n >= ids.len() => best(
+            ids.iter()
+                .filter_map(|i| searches.get(*i).cloned().flatten()),
+        ),
         Cond::AtLeast(0, _) => None,
         Cond::AtLeast(_, ids) => union(ids.iter().map(|i| searches.get(*i).cloned().flatten())),
     }
@@ -61,8 +65,16 @@ fn search_need(s: &Search) -> Option<Need> {
             }
             (!need.is_empty()).then_some(need)
         }
-        // Keyword searches look in haystacks, not fields: not indexed.
-        Search::Keywords(_) => None,
+        // Keyword searches look in the haystacks, indexed under a name no field has.
+        Search::Keywords(k) => {
+            let literals = k.required_substrings()?;
+            Some(
+                literals
+                    .into_iter()
+                    .map(|l| (KEYWORDS.to_owned(), l.to_owned()))
+                    .collect(),
+            )
+        }
     }
 }
 
@@ -198,15 +210,19 @@ impl Prefilter {
             admitted[p as usize] = true;
         }
         for f in &self.fields {
-            let Some(value) = src.field(&f.field) else {
-                continue;
-            };
             let mut scan = |text: &str| {
                 for m in f.automaton.find_overlapping_iter(text) {
                     for &p in &f.rules[m.pattern().as_usize()] {
                         admitted[p as usize] = true;
                     }
                 }
+            };
+            if f.field == KEYWORDS {
+                src.keyword_haystacks().into_iter().for_each(&mut scan);
+                continue;
+            }
+            let Some(value) = src.field(&f.field) else {
+                continue;
             };
             // Every element of a list: a rule matches a list when an element matches.
             value.any(&mut |v| {

@@ -501,9 +501,9 @@ impl RuleSet {
     pub fn evaluate(&self, src: &dyn FieldSource) -> Vec<RuleMatch<'_>> {
         let mut ctx = EvalCtx::new(src);
         let mut out = Vec::new();
-        for (b, (mapping, bucket)) in self.mappings.sources().iter().zip(&self.buckets).enumerate()
-        {
-            if bucket.is_empty() || !mapping.selects(&mut ctx) {
+        for b in self.mappings.select_with(&mut ctx) {
+            let bucket = &self.buckets[b];
+            if bucket.is_empty() {
                 continue;
             }
             let mut check = |i: usize| {
@@ -520,15 +520,14 @@ impl RuleSet {
         out
     }
 
-    /// Like [`evaluate`](Self::evaluate) without the prefilter: every rule of the event's
-    /// log sources is evaluated in full. The answer is the same; tests compare the two.
+    /// Like [`evaluate`](Self::evaluate) without the shortcuts (the mappings' gates and
+    /// the prefilter): every `when` and every rule of the event's log sources is evaluated
+    /// in full. The answer is the same; tests compare the two.
     pub fn evaluate_unfiltered(&self, src: &dyn FieldSource) -> Vec<RuleMatch<'_>> {
         let mut ctx = EvalCtx::new(src);
         let mut out = Vec::new();
-        for (mapping, bucket) in self.mappings.sources().iter().zip(&self.buckets) {
-            if bucket.is_empty() || !mapping.selects(&mut ctx) {
-                continue;
-            }
+        for b in self.mappings.select_all(&mut ctx) {
+            let bucket = &self.buckets[b];
             for &i in bucket {
                 let rule = &self.rules[i];
                 if rule.detection.eval(&mut ctx) {

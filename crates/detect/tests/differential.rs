@@ -163,10 +163,10 @@ fn the_prefilter_changes_no_answer() {
     let mut sources: Vec<LogSource> = Vec::new();
     for (name, text) in &texts {
         for r in gac_detect::compile(name, text, &Default::default()) {
-            if let Ok(gac_detect::Compiled::Rule(r)) = r {
-                if !sources.contains(&r.meta.logsource) {
-                    sources.push(r.meta.logsource.clone());
-                }
+            if let Ok(gac_detect::Compiled::Rule(r)) = r
+                && !sources.contains(&r.meta.logsource)
+            {
+                sources.push(r.meta.logsource.clone());
             }
         }
     }
@@ -190,11 +190,88 @@ fn the_prefilter_changes_no_answer() {
     let direct = gac_matches(&rules, &events).unwrap().matches;
     let mut via_set = BTreeSet::new();
     for (id, ev) in &events {
-        let filtered: Vec<String> = set.evaluate(ev).iter().map(|m| m.rule.origin.clone()).collect();
-        let full: Vec<String> =
-            set.evaluate_unfiltered(ev).iter().map(|m| m.rule.origin.clone()).collect();
+        let filtered: Vec<String> = set
+            .evaluate(ev)
+            .iter()
+            .map(|m| m.rule.origin.clone())
+            .collect();
+        let full: Vec<String> = set
+            .evaluate_unfiltered(ev)
+            .iter()
+            .map(|m| m.rule.origin.clone())
+            .collect();
         assert_eq!(filtered, full, "event {id}");
         via_set.extend(filtered.into_iter().map(|r| (r, id.clone())));
     }
     assert_eq!(via_set, direct);
+}
+
+/// The same with the real mappings (`detections/mappings`): real events in the shape the
+/// parsers give them, through the mappings' gates and the prefilter, or through every
+/// `when` and every rule in full.
+#[test]
+fn the_gates_and_prefilter_change_no_answer_with_the_real_mappings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut mappings = Mappings::empty();
+    let mut mapping_files: Vec<_> = std::fs::read_dir(root.join("detections/mappings"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    mapping_files.sort();
+    for f in mapping_files {
+        mappings
+            .add_yaml(&std::fs::read_to_string(f).unwrap())
+            .unwrap();
+    }
+    let mut set = RuleSet::new(mappings);
+    for dir in [data().join("rules"), root.join("detections/rules/linux")] {
+        for f in std::fs::read_dir(dir).unwrap() {
+            let p = f.unwrap().path();
+            let _ = set.load(
+                &p.display().to_string(),
+                &std::fs::read_to_string(&p).unwrap(),
+            );
+        }
+    }
+    let _ = set.link();
+    assert!(set.len() > 250, "{} rules loaded", set.len());
+    let policy = gac_parse::TimePolicy::new(chrono_tz::UTC);
+    let received = gac_event::Timestamp::from_secs(1_700_000_000);
+    let mut events = Vec::new();
+    for (id, flat) in read_events(&data().join("events.jsonl")).unwrap() {
+        if let Some(serde_json::Value::String(m)) = flat.fields.get("message") {
+            let fmt = gac_parse::Format::Auto;
+            events.push((id, gac_parse::parse(m.as_bytes(), received, &policy, fmt).0));
+        } else if let Some(ch) = flat.fields.get("Channel").and_then(|c| c.as_str()) {
+            let mut e = gac_event::Event::new(received, received, String::new());
+            e.set("winlog.channel", ch);
+            for (k, v) in &flat.fields {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => continue,
+                    other => other.to_string(),
+                };
+                match k.as_str() {
+                    "Channel" => {}
+                    "EventID" => e.set("winlog.event_id", text.parse::<i64>().unwrap_or(0)),
+                    "Provider_Name" => e.set("winlog.provider_name", text),
+                    "Computer" => e.set("winlog.computer_name", text),
+                    other => e.set(&format!("winlog.event_data.{other}"), text),
+                }
+            }
+            events.push((id, e));
+        }
+    }
+    assert!(events.len() > 300);
+    let mut fired = 0;
+    for (id, e) in &events {
+        let fast: Vec<usize> = set.evaluate(e).iter().map(|m| m.index).collect();
+        let full: Vec<usize> = set.evaluate_unfiltered(e).iter().map(|m| m.index).collect();
+        assert_eq!(fast, full, "event {id}");
+        fired += fast.len();
+    }
+    assert!(
+        fired > 200,
+        "only {fired} matches: the events no longer reach the rules"
+    );
 }

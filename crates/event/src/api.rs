@@ -10,7 +10,8 @@
 //! - `GET /agents/{id}/completeness?from=&to=&source=` -> [`CompletenessResponse`]
 //!
 //! The agent endpoint (`/api/agent/v1`, mutual TLS, a port of its own) speaks
-//! [`EnrollRequest`]/[`EnrollResponse`], [`Heartbeat`] and [`BatchResponse`]; its batch
+//! [`EnrollRequest`]/[`EnrollResponse`], [`RenewRequest`], [`Heartbeat`] and
+//! [`BatchResponse`]; its batch
 //! body is [`crate::wire`].
 //!
 //! Errors come back with a 4xx/5xx status and an [`ErrorBody`].
@@ -150,6 +151,14 @@ pub struct EnrollResponse {
     pub cert_pem: String,
     /// The server's CA certificate, PEM: the agent pins it.
     pub ca_pem: String,
+}
+
+/// `POST /api/agent/v1/renew` (client certificate required): a fresh certificate for the
+/// same agent id before the current one runs out; answered with an [`EnrollResponse`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenewRequest {
+    /// A CSR for the agent's (possibly new) key, PEM.
+    pub csr_pem: String,
 }
 
 /// `POST /api/agent/v1/batch` answer: the records are durably written.

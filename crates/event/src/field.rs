@@ -285,3 +285,9 @@ pub const KV: &str = "kv";
 /// Prefix for keys of a JSON record that would clash with the event's own
 /// (`message`, `tags`, `@timestamp`, `event.ingested`): `json.<key>`.
 pub const JSON: &str = "json";
+
+// Agent loss notices.
+/// First sequence number an agent lost in a source.
+pub const GAC_LOSS_FROM_SEQ: &str = "gac.loss.from_seq";
+/// Last sequence number an agent lost in a source.
+pub const GAC_LOSS_TO_SEQ: &str = "gac.loss.to_seq";

@@ -17,3 +17,6 @@ pub const TRUNCATED: &str = "gac.truncated";
 pub const BODY_UNPARSED: &str = "gac.body_unparsed";
 /// An alert raised by a correlation rule (several events), not by one event.
 pub const CORRELATION: &str = "gac.correlation";
+/// An agent's notice that it lost records it could not keep (a file rotated away
+/// unread, a UDP burst); `gac.loss.from_seq`/`to_seq` say which.
+pub const AGENT_LOSS: &str = "gac.agent.loss";

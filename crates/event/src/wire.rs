@@ -268,8 +268,8 @@ impl Encoder {
     /// The finished batch bytes: magic, version, zstd frame.
     pub fn finish(self, level: i32) -> Vec<u8> {
         let body = self.body();
-        let compressed = zstd::bulk::compress(&body, level)
-            .expect("compressing a buffer in memory cannot fail");
+        let compressed =
+            zstd::bulk::compress(&body, level).expect("compressing a buffer in memory cannot fail");
         let mut out = Vec::with_capacity(compressed.len() + MAGIC.len() + 1);
         out.extend_from_slice(MAGIC);
         out.push(VERSION);

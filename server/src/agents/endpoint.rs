@@ -1,4 +1,5 @@
-//! The agent endpoint: HTTPS with mutual TLS, `POST /api/agent/v1/{enroll,batch,heartbeat}`.
+//! The agent endpoint: HTTPS with mutual TLS,
+//! `POST /api/agent/v1/{enroll,renew,batch,heartbeat}`.
 //!
 //! Connections are accepted and their TLS handshakes run in tasks of their own (so a slow
 //! client holds up no one), then handed to axum with the peer's address and the agent id
@@ -26,7 +27,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::serve::{IncomingStream, Listener};
 use gac_event::Timestamp;
-use gac_event::api::{BatchResponse, EnrollRequest, ErrorBody, Heartbeat};
+use gac_event::api::{
+    BatchResponse, EnrollRequest, EnrollResponse, ErrorBody, Heartbeat, RenewRequest,
+};
 use gac_event::wire::{self, Batch, RecordKind};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -46,6 +49,7 @@ use crate::wal::{AgentOrigin, RawRecord};
 pub const ENROLL_PATH: &str = "/api/agent/v1/enroll";
 pub const BATCH_PATH: &str = "/api/agent/v1/batch";
 pub const HEARTBEAT_PATH: &str = "/api/agent/v1/heartbeat";
+pub const RENEW_PATH: &str = "/api/agent/v1/renew";
 
 /// A handshake not done by then is dropped: it holds a connection slot.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -60,8 +64,11 @@ const ACCEPTED_QUEUE: usize = 64;
 const QUEUE_WAIT: Duration = Duration::from_secs(2);
 /// Seconds an agent is told to wait when the log's queue is full or the log is closing.
 const BUSY_RETRY_SECS: u64 = 1;
-/// Bodies of enrollments and heartbeats are small JSON.
-const SMALL_BODY_BYTES: usize = 64 * 1024;
+/// Enrollment and renewal bodies: a CSR and a few names.
+const ENROLL_BODY_BYTES: usize = 64 * 1024;
+/// A heartbeat lists every source (a file path and two numbers each): room for
+/// thousands of files.
+const HEARTBEAT_BODY_BYTES: usize = 1024 * 1024;
 /// At shutdown, in-flight requests get this long before the log stops taking batches.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// A rate-limited agent may send this many seconds' worth of records in one burst.
@@ -196,7 +203,11 @@ pub fn router(state: EndpointState, max_batch_bytes: usize) -> Router {
     Router::new()
         .route(
             ENROLL_PATH,
-            post(enroll_handler).layer(DefaultBodyLimit::max(SMALL_BODY_BYTES)),
+            post(enroll_handler).layer(DefaultBodyLimit::max(ENROLL_BODY_BYTES)),
+        )
+        .route(
+            RENEW_PATH,
+            post(renew_handler).layer(DefaultBodyLimit::max(ENROLL_BODY_BYTES)),
         )
         .route(
             BATCH_PATH,
@@ -204,7 +215,7 @@ pub fn router(state: EndpointState, max_batch_bytes: usize) -> Router {
         )
         .route(
             HEARTBEAT_PATH,
-            post(heartbeat_handler).layer(DefaultBodyLimit::max(SMALL_BODY_BYTES)),
+            post(heartbeat_handler).layer(DefaultBodyLimit::max(HEARTBEAT_BODY_BYTES)),
         )
         .with_state(state)
 }
@@ -266,6 +277,38 @@ async fn enroll_handler(
             };
             error(status, e.to_string())
         }
+    }
+}
+
+/// A new certificate for an enrolled, unrevoked agent (the id is its certificate's), so
+/// agents renew before expiry without a new token.
+async fn renew_handler(
+    State(s): State<EndpointState>,
+    ConnectInfo(peer): ConnectInfo<AgentPeer>,
+    body: Bytes,
+) -> Response {
+    let id = match admit(&s, &peer).await {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let req: RenewRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("not a renewal: {e}")),
+    };
+    let pki = s.pki.clone();
+    let who = id.clone();
+    match blocking(move || pki.sign_agent(&req.csr_pem, &who)).await {
+        Ok(Ok(cert_pem)) => {
+            tracing::info!(agent = %id, "agent certificate renewed");
+            axum::Json(EnrollResponse {
+                agent_id: id,
+                cert_pem,
+                ca_pem: s.pki.ca_pem().to_owned(),
+            })
+            .into_response()
+        }
+        Ok(Err(e)) => error(StatusCode::BAD_REQUEST, e.to_string()),
+        Err(r) => r,
     }
 }
 
@@ -336,6 +379,7 @@ fn to_records(batch: Batch, peer: std::net::IpAddr, received: Timestamp) -> (Vec
                     agent_id: batch.agent_id.clone(),
                     source: r.source,
                     seq: r.seq,
+                    read: Timestamp::from_nanos(r.time_ns),
                 }),
             }
         })
@@ -683,7 +727,6 @@ impl Endpoint {
 mod tests {
     use super::*;
     use crate::agents::pki::testing::csr;
-    use gac_event::api::EnrollResponse;
     use gac_event::wire::WireRecord;
 
     struct Fixture {
@@ -914,6 +957,30 @@ mod tests {
         assert_eq!(l.take("a", 1, t0 + Duration::from_secs(3)), Ok(()));
         let off = RateLimiter::default();
         assert_eq!(off.take("a", 1_000_000, t0), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn an_enrolled_agent_renews_its_certificate_without_a_token() {
+        let (f, _rx) = fixture(4, 0);
+        let id = f.agent_id.clone();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let req = serde_json::json!({ "csr_pem": csr(&key) }).to_string();
+        let r = renew_handler(
+            State(f.state.clone()),
+            peer(Some(&id)),
+            Bytes::from(req.clone()),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let renewed: EnrollResponse = serde_json::from_value(body(r).await).unwrap();
+        assert_eq!(renewed.agent_id, id);
+        let der = pki::pem_der(&renewed.cert_pem).unwrap();
+        assert_eq!(pki::agent_id_of(&der), Some(id.clone()));
+        let r = renew_handler(State(f.state.clone()), peer(None), Bytes::from(req.clone())).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        f.state.registry.revoke(&id, Timestamp::now()).unwrap();
+        let r = renew_handler(State(f.state.clone()), peer(Some(&id)), Bytes::from(req)).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
     }
 
     #[tokio::test]

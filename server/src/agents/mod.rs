@@ -5,7 +5,7 @@
 //! - [`pki`]: the server's CA; signs the server's TLS certificate and agents' CSRs.
 //! - [`enroll`]: one-time tokens (`gacenroll1.<secret>.<CA fingerprint>`), CSR signing.
 //! - [`registry`]: SQLite (`<data>/agents.sqlite`): agents, revocations, heartbeats, tokens.
-//! - [`endpoint`]: `POST /api/agent/v1/{enroll,batch,heartbeat}` over mutual TLS; a
+//! - [`endpoint`]: `POST /api/agent/v1/{enroll,renew,batch,heartbeat}`, mutual TLS; a
 //!   batch is answered only after its records are fsynced in the log.
 //! - [`sequence`]: [`SequenceTracker`], fed by the indexer: duplicates by
 //!   (agent, source, seq), gaps, reported losses, completeness of a time range.

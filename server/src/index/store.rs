@@ -207,11 +207,26 @@ impl Store {
         }
     }
 
-    /// Writes the checkpoint atomically (temporary file, fsync, rename, fsync of the
-    /// directory), so a crash leaves the old value or the new one.
+    /// Writes the checkpoint atomically (see [`write_state`](Self::write_state)).
     pub fn set_checkpoint(&self, seq: u64) -> Result<(), StoreError> {
-        let path = self.root.join(CHECKPOINT_FILE);
-        let tmp = self.root.join(format!("{CHECKPOINT_FILE}.tmp"));
+        self.write_state(CHECKPOINT_FILE, format!("{seq}\n").as_bytes())
+    }
+
+    /// Reads a state file kept beside the day indexes, if it exists.
+    pub fn read_state(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let path = self.root.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Io { path, source }),
+        }
+    }
+
+    /// Writes a state file beside the day indexes atomically (temporary file, fsync,
+    /// rename, fsync of the directory), so a crash leaves the old content or the new.
+    pub fn write_state(&self, name: &str, content: &[u8]) -> Result<(), StoreError> {
+        let path = self.root.join(name);
+        let tmp = self.root.join(format!("{name}.tmp"));
         let io = |path: &Path| {
             let path = path.to_owned();
             move |source| StoreError::Io { path, source }
@@ -219,7 +234,7 @@ impl Store {
         {
             use std::io::Write;
             let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-            writeln!(f, "{seq}").map_err(io(&tmp))?;
+            f.write_all(content).map_err(io(&tmp))?;
             f.sync_all().map_err(io(&tmp))?;
         }
         std::fs::rename(&tmp, &path).map_err(io(&path))?;

@@ -581,6 +581,13 @@ impl AuditJoiner {
         self.open.is_empty()
     }
 
+    /// The event held longest (its first record arrived before any other held one's):
+    /// a caller that numbers records uses it to know the oldest record not yet handed on.
+    pub fn oldest_pending(&self) -> Option<&Event> {
+        let (_, host) = self.order.first_key_value()?;
+        self.open.get(host).map(|o| &o.event)
+    }
+
     /// Takes one parsed event; returns the events that are now complete, oldest first.
     pub fn push(&mut self, event: Event) -> Vec<Event> {
         let Some(serial) = event.get_i64(field::AUDITD_SEQUENCE) else {
