@@ -40,7 +40,7 @@ pub struct FileCheckpoint {
 }
 
 /// Everything acknowledged so far.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
     /// Format version (1).
     pub version: u32,
@@ -52,6 +52,19 @@ pub struct Checkpoint {
     pub files: BTreeMap<String, FileCheckpoint>,
     /// The journal cursor after the last acknowledged entry.
     pub journald_cursor: Option<String>,
+}
+
+impl Default for Checkpoint {
+    /// The state before anything was acknowledged.
+    fn default() -> Self {
+        Self {
+            version: VERSION,
+            spool_acked: SpoolPos::default(),
+            sources: BTreeMap::new(),
+            files: BTreeMap::new(),
+            journald_cursor: None,
+        }
+    }
 }
 
 impl Checkpoint {
@@ -98,10 +111,7 @@ impl CheckpointStore {
         let bytes = match std::fs::read(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Checkpoint {
-                    version: VERSION,
-                    ..Checkpoint::default()
-                });
+                return Ok(Checkpoint::default());
             }
             Err(source) => return Err(self.io(source)),
         };

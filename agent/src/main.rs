@@ -45,6 +45,8 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour only on a terminal: under systemd the journal would keep the escapes.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let load =
         || Config::load(&cli.config).with_context(|| format!("loading {}", cli.config.display()));

@@ -6,7 +6,8 @@
 //! - 429/503 ("retry later") and network errors: back off exponentially with jitter,
 //!   at least the server's `Retry-After`;
 //! - 400 (the server cannot read it): retried `bad_batch_attempts` times, then written
-//!   to `dead-letter/` and counted, so one bad batch cannot block the spool forever;
+//!   to `dead-letter/`, counted and sent as `dead_letter` loss events, so one bad batch
+//!   cannot block the spool forever nor leave a silent hole;
 //! - 401/403 (revoked): keep spooling, log an error, ask again after
 //!   `revoked_retry_secs`.
 //!
@@ -123,13 +124,23 @@ struct Encoded {
     records: u64,
     /// The blocks without their lines, to advance the checkpoint on acknowledgement.
     marks: Vec<Block>,
+    /// First and last sequence number per source (what a dead letter loses).
+    ranges: BTreeMap<String, (u64, u64)>,
 }
 
 /// Encodes spool blocks as one wire batch.
 fn encode(agent_id: &str, blocks: Vec<Block>, end: SpoolPos, level: i32) -> Encoded {
     let mut enc = wire::Encoder::new(agent_id);
     let mut marks = Vec::with_capacity(blocks.len());
+    let mut ranges: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for b in blocks {
+        if b.records() > 0 {
+            let r = ranges
+                .entry(b.source.clone())
+                .or_insert((b.first_seq, b.last_seq()));
+            r.0 = r.0.min(b.first_seq);
+            r.1 = r.1.max(b.last_seq());
+        }
         match &b.body {
             BlockBody::Lines(lines) => {
                 for (k, line) in lines.iter().enumerate() {
@@ -176,6 +187,7 @@ fn encode(agent_id: &str, blocks: Vec<Block>, end: SpoolPos, level: i32) -> Enco
         end,
         records,
         marks,
+        ranges,
     }
 }
 
@@ -504,8 +516,23 @@ impl Shipper {
         }
     }
 
+    /// Saves a batch the server cannot read and reports its records as lost, so the
+    /// server's view of each source stays complete: lines or losses, no silent holes.
     fn dead_letter(&self, e: &Encoded) {
         self.metrics.inc(Counter::ShipDeadLettered);
+        {
+            let mut spool = self.spool();
+            for (source, &(from, to)) in &e.ranges {
+                let detail = format!(
+                    "{} records refused by the server as malformed; kept in dead-letter/",
+                    to - from + 1
+                );
+                let block = Block::loss(source, from, to, wire::loss::DEAD_LETTER, detail);
+                if let Err(err) = spool.append(&block) {
+                    tracing::error!(error = %err, "could not spool the dead letter's loss event");
+                }
+            }
+        }
         let _ = std::fs::create_dir_all(&self.dead_letter_dir);
         let path = self.dead_letter_dir.join(format!(
             "{}-{}-{}.gacb",
@@ -758,5 +785,331 @@ mod tests {
         assert_eq!(v["sources"][0]["source"], "src");
         assert_eq!(v["sources"][0]["last_seq"], 5);
         assert_eq!(v["sources"][0]["last_acked_seq"], 4);
+    }
+
+    /// A stand-in for the server's agent endpoint: real TLS (leaf + CA chain, client
+    /// certificates verified when given), HTTP/1.1 by hand, scripted answers.
+    mod fake_server {
+        use super::*;
+        use crate::tls::tests::TestPki;
+        use rustls::pki_types::PrivateKeyDer;
+        use rustls_pki_types::pem::PemObject;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        #[derive(Debug, Default)]
+        pub struct Seen {
+            pub batches: Vec<wire::Batch>,
+            pub heartbeats: usize,
+            /// Batch answers to give before 200s: status codes.
+            pub script: Vec<u16>,
+        }
+
+        pub async fn start(pki: TestPki) -> (std::net::SocketAddr, Arc<Mutex<Seen>>) {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(pki.ca_der.clone()).unwrap();
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                crate::tls::provider(),
+            )
+            .allow_unauthenticated()
+            .build()
+            .unwrap();
+            let key = PrivateKeyDer::from_pem_slice(pki.leaf_key_pem.as_bytes()).unwrap();
+            let config = rustls::ServerConfig::builder_with_provider(crate::tls::provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_client_cert_verifier(verifier)
+                .with_single_cert(vec![pki.leaf_der.clone(), pki.ca_der.clone()], key)
+                .unwrap();
+            let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let seen = Arc::new(Mutex::new(Seen::default()));
+            let pki = Arc::new(pki);
+            let seen2 = seen.clone();
+            tokio::spawn(async move {
+                loop {
+                    let Ok((tcp, _)) = listener.accept().await else {
+                        return;
+                    };
+                    let (acceptor, seen, pki) = (acceptor.clone(), seen2.clone(), pki.clone());
+                    tokio::spawn(async move {
+                        let Ok(mut tls) = acceptor.accept(tcp).await else {
+                            return;
+                        };
+                        let has_cert = tls.get_ref().1.peer_certificates().is_some();
+                        let mut buf = Vec::new();
+                        loop {
+                            let Some((path, body)) = read_request(&mut tls, &mut buf).await else {
+                                return;
+                            };
+                            let (status, out) = answer(&path, &body, has_cert, &seen, &pki);
+                            let head = format!(
+                                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nretry-after: 0\r\ncontent-type: application/json\r\n\r\n",
+                                out.len()
+                            );
+                            if tls.write_all(head.as_bytes()).await.is_err()
+                                || tls.write_all(&out).await.is_err()
+                            {
+                                return;
+                            }
+                        }
+                    });
+                }
+            });
+            (addr, seen)
+        }
+
+        async fn read_request(
+            tls: &mut tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+            buf: &mut Vec<u8>,
+        ) -> Option<(String, Vec<u8>)> {
+            let mut chunk = [0u8; 8192];
+            loop {
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                    let path = head.split_whitespace().nth(1)?.to_owned();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    while buf.len() < end + 4 + len {
+                        let n = tls.read(&mut chunk).await.ok()?;
+                        if n == 0 {
+                            return None;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    let body = buf[end + 4..end + 4 + len].to_vec();
+                    buf.drain(..end + 4 + len);
+                    return Some((path, body));
+                }
+                let n = tls.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+        }
+
+        fn answer(
+            path: &str,
+            body: &[u8],
+            has_cert: bool,
+            seen: &Mutex<Seen>,
+            pki: &TestPki,
+        ) -> (u16, Vec<u8>) {
+            let mut seen = seen.lock().unwrap();
+            match path {
+                "/api/agent/v1/enroll" => {
+                    let req: gac_event::api::EnrollRequest = serde_json::from_slice(body).unwrap();
+                    if !req.token.starts_with("gacenroll1.good.") {
+                        return (401, b"{}".to_vec());
+                    }
+                    let csr =
+                        rcgen::CertificateSigningRequestParams::from_pem(&req.csr_pem).unwrap();
+                    let issuer = rcgen::Issuer::new(pki.ca_params.clone(), &pki.ca_key);
+                    let cert = csr.signed_by(&issuer).unwrap();
+                    let resp = gac_event::api::EnrollResponse {
+                        agent_id: format!("agent-{}", req.machine_id),
+                        cert_pem: cert.pem(),
+                        ca_pem: pki.ca_pem.clone(),
+                    };
+                    (200, serde_json::to_vec(&resp).unwrap())
+                }
+                _ if !has_cert => (401, b"{}".to_vec()),
+                BATCH_PATH => {
+                    if !seen.script.is_empty() {
+                        return (seen.script.remove(0), b"{}".to_vec());
+                    }
+                    let b = wire::decode(body).unwrap();
+                    let n = b.records.len();
+                    seen.batches.push(b);
+                    (200, format!("{{\"accepted\":{n}}}").into_bytes())
+                }
+                HEARTBEAT_PATH => {
+                    seen.heartbeats += 1;
+                    (200, b"{}".to_vec())
+                }
+                _ => (404, b"{}".to_vec()),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn enroll_then_ship_over_mutual_tls_with_retries_and_dead_letters() {
+        use crate::tls::tests::test_pki;
+        let pki = test_pki("fake server ca");
+        let fp = crate::tls::fingerprint(&pki.ca_der);
+        let (addr, seen) = fake_server::start(pki).await;
+        let url = format!("https://{addr}");
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+
+        // A token naming another CA: the handshake fails and nothing is written.
+        let wrong = format!("gacenroll1.good.{}", "0".repeat(64));
+        let e = crate::enroll::enroll(&url, &wrong, &state, "m1", "h1").await;
+        assert!(e.is_err());
+        assert!(!state.join("cert.pem").exists());
+        // The right CA but a token the server refuses.
+        let e =
+            crate::enroll::enroll(&url, &format!("gacenroll1.bad.{fp}"), &state, "m1", "h1").await;
+        assert!(
+            matches!(e, Err(crate::enroll::EnrollError::TokenRefused)),
+            "{e:?}"
+        );
+        // The right token.
+        let en = crate::enroll::enroll(&url, &format!("gacenroll1.good.{fp}"), &state, "m1", "h1")
+            .await
+            .unwrap();
+        assert_eq!(en.agent_id, "agent-m1");
+        let id = crate::enroll::load_identity(&state, None).unwrap();
+
+        // Spool three blocks, the middle one a loss.
+        let metrics = Arc::new(Metrics::default());
+        let (mut spool, _) = Spool::open(
+            &state.join("spool"),
+            &SpoolConfig::default(),
+            SpoolPos::default(),
+            &BTreeMap::new(),
+            metrics.clone(),
+        )
+        .unwrap();
+        let mut lines = LineBuf::default();
+        lines.push(b"first");
+        lines.push(b"second");
+        spool
+            .append(&Block {
+                source: "/var/log/x".into(),
+                time_ns: 1,
+                first_seq: 1,
+                body: BlockBody::Lines(lines),
+                resume: Resume::File(FilePos {
+                    dev: 1,
+                    ino: 2,
+                    fp: 3,
+                    fp_len: 4,
+                    offset: 13,
+                }),
+            })
+            .unwrap();
+        spool
+            .append(&Block::loss(
+                "/var/log/x",
+                3,
+                3,
+                wire::loss::TRUNCATED,
+                "x".into(),
+            ))
+            .unwrap();
+        let spool = Arc::new(Mutex::new(spool));
+        // The server first says "retry later" twice.
+        seen.lock().unwrap().script = vec![503, 429];
+        let cfg = ShipConfig {
+            retry_initial_ms: 10,
+            retry_max_ms: 50,
+            checkpoint_interval_ms: 0,
+            shutdown_flush_secs: 1,
+            bad_batch_attempts: 2,
+            ..ShipConfig::default()
+        };
+        let client = tls::Client::new(&url, id.tls.clone(), Duration::from_secs(5)).unwrap();
+        let status = Arc::new(Mutex::new(ShipStatus::default()));
+        let shipper = Shipper::new(
+            &cfg,
+            id.enrollment.agent_id.clone(),
+            spool.clone(),
+            CheckpointStore::new(&state),
+            Checkpoint::default(),
+            Arc::new(Mutex::new(LiveFiles {
+                ready: true,
+                keys: ["1:2".to_owned()].into(),
+            })),
+            client,
+            metrics.clone(),
+            state.join("dead-letter"),
+            status.clone(),
+        );
+        let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(shipper.run(stop.clone()));
+        let hb_client = tls::Client::new(&url, id.tls.clone(), Duration::from_secs(5)).unwrap();
+        let hb = tokio::spawn(heartbeats(
+            hb_client,
+            state.clone(),
+            id.tls.clone(),
+            Duration::from_millis(50),
+            "h1".into(),
+            spool.clone(),
+            status,
+            metrics.clone(),
+            stop,
+        ));
+        for _ in 0..200 {
+            if spool.lock().unwrap().stats().records == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // A batch the server cannot read: tried bad_batch_attempts times, then moved to
+        // dead letters so the spool moves on.
+        seen.lock().unwrap().script = vec![400, 400];
+        let mut bad = LineBuf::default();
+        bad.push(b"unreadable");
+        spool
+            .lock()
+            .unwrap()
+            .append(&Block {
+                source: "/var/log/x".into(),
+                time_ns: 2,
+                first_seq: 4,
+                body: BlockBody::Lines(bad),
+                resume: Resume::None,
+            })
+            .unwrap();
+        for _ in 0..200 {
+            if metrics.get(Counter::ShipDeadLettered) == 1
+                && spool.lock().unwrap().stats().records == 0
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(metrics.get(Counter::ShipDeadLettered), 1);
+        assert_eq!(metrics.get(Counter::ShipRejected), 2);
+        assert_eq!(
+            std::fs::read_dir(state.join("dead-letter"))
+                .unwrap()
+                .count(),
+            1
+        );
+        stop_tx.send(true).unwrap();
+        task.await.unwrap();
+        hb.await.unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(
+            seen.batches.len(),
+            2,
+            "sent until taken, taken once; then the loss"
+        );
+        assert!(matches!(
+            &seen.batches[1].records[0].kind,
+            RecordKind::Loss { from_seq: 4, to_seq: 4, reason } if reason == wire::loss::DEAD_LETTER
+        ));
+        let b = &seen.batches[0];
+        assert_eq!(b.agent_id, "agent-m1");
+        assert_eq!(
+            b.records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert!(seen.heartbeats >= 1);
+        assert_eq!(metrics.get(Counter::ShipRetryLater), 2);
+        // Acknowledged: the checkpoint on disk says so.
+        let c = CheckpointStore::new(&state).load().unwrap();
+        assert_eq!(c.sources["/var/log/x"], 4);
+        assert_eq!(c.files["1:2"].pos.offset, 13);
     }
 }

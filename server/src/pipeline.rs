@@ -457,15 +457,16 @@ impl Indexer {
             let verdict = {
                 let mut tracker = self.sequences.lock().unwrap_or_else(|p| p.into_inner());
                 match &loss {
-                    Some(n) => tracker.observe_loss(
+                    Some(n) => tracker.observe_loss_in(
                         &o.agent_id,
                         &o.source,
+                        o.epoch,
                         n.from_seq,
                         n.to_seq,
                         o.read,
                         &n.reason,
                     ),
-                    None => tracker.observe(&o.agent_id, &o.source, o.seq, o.read),
+                    None => tracker.observe_in(&o.agent_id, &o.source, o.epoch, o.seq, o.read),
                 }
             };
             if verdict == Verdict::Duplicate {

@@ -60,6 +60,8 @@ pub struct AgentOrigin {
     pub seq: u64,
     /// When the agent read it (the receive time for records logged before version 3).
     pub read: Timestamp,
+    /// Which enrollment of the agent sent it (0 for records logged before version 3).
+    pub epoch: u32,
 }
 
 /// What went wrong in the log.
@@ -141,6 +143,7 @@ fn encode(seq: u64, rec: &RawRecord, out: &mut Vec<u8>) {
         out.extend_from_slice(source);
         out.extend_from_slice(&o.seq.to_le_bytes());
         out.extend_from_slice(&o.read.nanos().to_le_bytes());
+        out.extend_from_slice(&o.epoch.to_le_bytes());
     }
     out.extend_from_slice(&rec.data);
     let payload_len = (out.len() - HEADER_BYTES) as u32;
@@ -180,16 +183,18 @@ fn decode(payload: &[u8]) -> Option<(u64, RawRecord)> {
         let source_len = usize::from(u16::from_le_bytes(take(2)?.try_into().ok()?));
         let source = String::from_utf8_lossy(take(source_len)?).into_owned();
         let seq = u64::from_le_bytes(take(8)?.try_into().ok()?);
-        let read = if version >= 3 {
-            Timestamp::from_nanos(i64::from_le_bytes(take(8)?.try_into().ok()?))
+        let (read, epoch) = if version >= 3 {
+            let read = Timestamp::from_nanos(i64::from_le_bytes(take(8)?.try_into().ok()?));
+            (read, u32::from_le_bytes(take(4)?.try_into().ok()?))
         } else {
-            received
+            (received, 0)
         };
         Some(AgentOrigin {
             agent_id,
             source,
             seq,
             read,
+            epoch,
         })
     } else {
         None
@@ -571,6 +576,7 @@ mod tests {
                 source: format!("/var/log/file-{i}.log"),
                 seq: i as u64 * 7,
                 read: Timestamp::from_secs(1_700_000_000 - i as i64),
+                epoch: i as u32 % 3,
             }),
         }
     }

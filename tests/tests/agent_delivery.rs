@@ -113,6 +113,25 @@ fn assert_exactly_once(server: &Server, agent: &Agent, tag: &str) {
     );
 }
 
+/// A counter from the agent's last "agent stopped" log line (counters of that run).
+fn stopped_counter(log: &str, name: &str) -> u64 {
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("agent stopped"))
+        .unwrap_or("");
+    let key = format!("\"{name}\": ");
+    line.find(&key)
+        .and_then(|at| {
+            let rest = &line[at + key.len()..];
+            let end = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            rest[..end].parse().ok()
+        })
+        .unwrap_or(0)
+}
+
 fn tail(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
@@ -144,6 +163,23 @@ fn server_killed_restarted_and_away_loses_and_repeats_nothing() {
     assert!(agent.exited().is_none(), "the agent died:\n{}", agent.log());
     assert_exactly_once(&server, &agent, &tag);
     agent.stop().unwrap();
+    // The run went through what it meant to: both kinds of rotation, and retries.
+    let log = agent.log();
+    assert!(
+        stopped_counter(&log, "file.rotations") >= 4,
+        "{}",
+        tail(&log, 5)
+    );
+    assert!(
+        stopped_counter(&log, "file.copies_followed") >= 4,
+        "{}",
+        tail(&log, 5)
+    );
+    assert!(
+        stopped_counter(&log, "ship.network_errors") + stopped_counter(&log, "ship.retry_later")
+            > 0
+    );
+    assert_eq!(stopped_counter(&log, "file.loss_events"), 0);
 }
 
 #[test]
@@ -170,6 +206,8 @@ fn agent_killed_and_restarted_loses_and_repeats_nothing() {
     }
     w.join().unwrap();
     assert_exactly_once(&server, &agent, &tag);
+    // Nothing had to be reported lost: every rotation was followed across the restarts.
+    assert!(!agent.log().contains("loss event"), "{}", agent.log());
     // A clean stop after a kill-heavy run.
     agent.stop().unwrap();
 }
@@ -268,4 +306,62 @@ fn enrollment_wrong_ca_expired_token_reinstall_and_revocation() {
         .unwrap();
     assert!(!out.status.success());
     agent.stop().unwrap();
+}
+
+/// A reinstalled agent (same machine, state wiped) numbers its sources from 1 again.
+/// Its lines are new lines under a new enrollment, not duplicates of the old install's.
+#[test]
+fn a_reinstalled_agent_numbering_afresh_loses_nothing() {
+    let mut server = Server::init(|c| c).unwrap();
+    server.start().unwrap();
+    let shared = tempfile::tempdir().unwrap();
+    let glob = format!("{}/*.log", shared.path().display());
+    let follow_shared = |c: String| {
+        let start = c.find("paths = [").unwrap();
+        let end = start + c[start..].find(']').unwrap() + 1;
+        format!("{}paths = [\"{glob}\"]{}", &c[..start], &c[end..])
+    };
+    let mut first = Agent::new(follow_shared).unwrap();
+    let id = first.enroll_ok(&server).unwrap();
+    let tag = run_tag("reinst");
+    std::fs::write(
+        shared.path().join("app.log"),
+        format!("{tag} old 1\n{tag} old 2\n{tag} old 3\n"),
+    )
+    .unwrap();
+    first.start().unwrap();
+    let hits = server.wait_for(&tag, 3, Duration::from_secs(30)).unwrap();
+    assert_eq!(hits.len(), 3, "{}", first.log());
+    first.kill9().unwrap();
+
+    // Reinstall: same machine id, fresh state, the file started anew (numbers 1..3
+    // again, under the same source path).
+    let mut twin = Agent::new(follow_shared).unwrap();
+    std::fs::copy(
+        first.dir.path().join("machine-id"),
+        twin.dir.path().join("machine-id"),
+    )
+    .unwrap();
+    assert_eq!(twin.enroll_ok(&server).unwrap(), id);
+    std::fs::write(
+        shared.path().join("app.log"),
+        format!("{tag} new 1\n{tag} new 2\n{tag} new 3\n"),
+    )
+    .unwrap();
+    twin.start().unwrap();
+    let hits = server.wait_for(&tag, 6, Duration::from_secs(30)).unwrap();
+    let news = hits
+        .iter()
+        .filter(|h| h["message"].as_str().unwrap().contains(" new "))
+        .count();
+    assert_eq!(
+        news,
+        3,
+        "the reinstalled agent's lines were dropped (duplicates counted: {}): {hits:?}\n{}",
+        server.counter("agent.duplicates").unwrap_or(0),
+        twin.log()
+    );
+    assert_eq!(hits.len(), 6);
+    twin.stop().unwrap();
+    server.stop().unwrap();
 }

@@ -159,6 +159,8 @@ pub struct FileTailer {
     /// Set by a scan: the next reads compare each file's head with its fingerprint
     /// (a file truncated and rewritten past its old size between two polls).
     verify_heads: bool,
+    /// The read buffer, kept between reads.
+    buf: Vec<u8>,
 }
 
 impl FileTailer {
@@ -200,6 +202,7 @@ impl FileTailer {
             last_glob: None,
             paused: false,
             verify_heads: false,
+            buf: Vec::with_capacity(READ_CHUNK),
         }
     }
 
@@ -611,7 +614,9 @@ impl FileTailer {
             return false;
         }
         let want = ((size - t.offset) as usize).min(READ_CHUNK);
-        let mut buf = vec![0u8; want];
+        // One buffer reused across reads: the hot path allocates nothing per read.
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.resize(want, 0);
         let n = match t.file.read_at(&mut buf, t.offset) {
             Ok(n) => n,
             Err(e) => {
@@ -679,6 +684,7 @@ impl FileTailer {
             }
         }
         t.offset += n as u64;
+        self.buf = buf;
         let m = &self.sink.metrics;
         m.add(Counter::FileBytes, n as u64);
         m.add(Counter::FileLines, nlines);

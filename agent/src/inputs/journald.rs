@@ -171,7 +171,7 @@ impl JournaldInput {
     }
 
     /// Reads entries until journalctl's output ends.
-    fn read_entries(&mut self, mut r: impl BufRead) -> std::io::Result<u64> {
+    fn read_entries<R: Read>(&mut self, mut r: BufReader<R>) -> std::io::Result<u64> {
         let max = self.cfg.max_entry_bytes;
         let mut lines = LineBuf::default();
         let mut last_cursor: Option<String> = None;
@@ -199,7 +199,9 @@ impl JournaldInput {
             lines.push(&line);
             read += 1;
             self.sink.metrics.inc(Counter::JournaldEntries);
-            if lines.len() >= BLOCK_ENTRIES || r.fill_buf().map(|b| b.is_empty()).unwrap_or(true) {
+            // Spool as soon as journalctl has nothing more buffered (asking it would
+            // block until the next entry, holding these back).
+            if lines.len() >= BLOCK_ENTRIES || r.buffer().is_empty() {
                 self.flush(&mut lines, &last_cursor);
             }
             if self.sink.stopping() {
@@ -390,5 +392,50 @@ done
         let msgs: Vec<u64> = got.iter().map(|g| g.0).collect();
         assert_eq!(msgs, vec![1, 2, 3, 4, 5, 6]);
         assert!(got[5].1.contains("\"entry 6\""));
+    }
+
+    #[test]
+    fn an_entry_is_spooled_without_waiting_for_the_next_and_shutdown_ends_journalctl() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("journalctl");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\nprintf '{\"__CURSOR\":\"c1\",\"MESSAGE\":\"only\"}\\n'\nexec sleep 30\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let metrics = Arc::new(Metrics::default());
+        let (spool, _) = Spool::open(
+            &dir.path().join("spool"),
+            &SpoolConfig::default(),
+            SpoolPos::default(),
+            &BTreeMap::new(),
+            metrics.clone(),
+        )
+        .unwrap();
+        let spool = Arc::new(Mutex::new(spool));
+        let stop = Arc::new(AtomicBool::new(false));
+        let sink = Sink::new(spool.clone(), metrics.clone(), stop.clone());
+        let cfg = JournaldConfig {
+            enabled: true,
+            journalctl_path: script,
+            ..JournaldConfig::default()
+        };
+        let j = JournaldInput::new(&cfg, None, BTreeMap::new(), sink);
+        let started = Instant::now();
+        let t = std::thread::spawn(move || j.run());
+        while spool.lock().unwrap().stats().records == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "entry held back"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        t.join().unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "journalctl was not ended"
+        );
     }
 }

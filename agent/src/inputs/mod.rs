@@ -80,10 +80,14 @@ impl Sink {
                 seqs.take(source, n);
                 Ok(())
             }
-            Err(e) => match block.body {
-                BlockBody::Lines(l) => Err((e, l)),
-                BlockBody::Loss { .. } => unreachable!("built as lines above"),
-            },
+            Err(e) => {
+                let lines = match block.body {
+                    BlockBody::Lines(l) => l,
+                    // Built as lines above; nothing else can come back.
+                    BlockBody::Loss { .. } => LineBuf::default(),
+                };
+                Err((e, lines))
+            }
         }
     }
 

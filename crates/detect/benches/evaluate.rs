@@ -15,10 +15,16 @@
 //!   data: Sysmon, Security, PowerShell, ...) in the shape `gac-parse` gives Windows
 //!   events (`winlog.channel`, `winlog.event_id`, `winlog.event_data.*`).
 //!
-//! Two measurements:
+//! Three measurements:
 //! - `mapped`: the server's path. Rules loaded through `detections/mappings` into a
 //!   [`RuleSet`] (rules of log sources without a mapping do not load), each event
-//!   evaluated and its matches fed to the correlations.
+//!   evaluated and its matches fed to the correlations. Before it, the same loop is timed
+//!   by this thread's CPU time (printed as events per CPU-second), which other processes
+//!   on a shared machine do not inflate; `GAC_BENCH_BY_DATASET=1` also prints that
+//!   figure per `event.dataset`.
+//! - `mapped_unfiltered`: the peer, the same rules and events through
+//!   [`RuleSet::evaluate_unfiltered`] (every `when` and every rule of the event's log
+//!   sources evaluated in full, as the engine did before the gates and the prefilter).
 //! - `unmapped`: every rule that compiles, loaded with mappings under which every log
 //!   source selects every event, run against the flat Windows/Linux events with Sigma
 //!   field names (`tests/data/differential/events.jsonl`): no log source filtering at
@@ -157,12 +163,21 @@ fn thread_cpu_ns() -> Option<u64> {
 /// Events per second of this thread's CPU time, over at least ten seconds of it.
 fn cpu_rate(
     events: &[Event],
+    f: impl FnMut(&Event, &mut CorrelationState) -> usize,
+) -> Option<f64> {
+    cpu_rate_for(events, 10_000_000_000, f)
+}
+
+/// Events per second of this thread's CPU time, over at least `min_ns` of it.
+fn cpu_rate_for(
+    events: &[Event],
+    min_ns: u64,
     mut f: impl FnMut(&Event, &mut CorrelationState) -> usize,
 ) -> Option<f64> {
     let mut state = CorrelationState::new(CorrelationLimits::default());
     let start = thread_cpu_ns()?;
     let (mut n, mut sink) = (0u64, 0usize);
-    while thread_cpu_ns()? - start < 10_000_000_000 {
+    while thread_cpu_ns()? - start < min_ns {
         for e in events {
             sink += f(black_box(e), &mut state);
         }
@@ -252,6 +267,18 @@ fn bench(c: &mut Criterion) {
     }) {
         eprintln!("mapped: {rate:.0} events per CPU-second of this thread");
     }
+    if std::env::var_os("GAC_BENCH_BY_DATASET").is_some() {
+        let mut by: std::collections::BTreeMap<String, Vec<Event>> = Default::default();
+        for e in &events {
+            let ds = e.get_str("event.dataset").unwrap_or("(none)").to_owned();
+            by.entry(ds).or_default().push(e.clone());
+        }
+        for (ds, evs) in &by {
+            if let Some(rate) = cpu_rate_for(evs, 1_000_000_000, |e, _| set.evaluate(e).len()) {
+                eprintln!("  {ds:<32} {:>5} events {rate:>10.0}/s", evs.len());
+            }
+        }
+    }
     let mut group = c.benchmark_group("evaluate");
     group.throughput(Throughput::Elements(events.len() as u64));
     group.bench_function("mapped", |b| {
@@ -264,6 +291,18 @@ fn bench(c: &mut Criterion) {
                 n += set
                     .correlate(&mut state, e, e.timestamp.nanos(), &matches)
                     .len();
+            }
+            black_box(n)
+        })
+    });
+
+    // The peer in the same run: the same rule set with every `when` and every rule of the
+    // event's log sources evaluated in full (no gates, no prefilter).
+    group.bench_function("mapped_unfiltered", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for e in &events {
+                n += set.evaluate_unfiltered(black_box(e)).len();
             }
             black_box(n)
         })

@@ -1,6 +1,10 @@
 //! The `detection` section: search identifiers (maps are AND, lists are OR, bare values
 //! are keywords) compiled to [`Search`] trees, plus the condition over them.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Mutex, OnceLock, PoisonError};
+
 use serde_norway::Value as Yaml;
 
 use crate::condition::{self, Cond, ConditionError};
@@ -8,7 +12,7 @@ use crate::matcher::{
     self, FieldTest, ItemContext, KeywordTest, MatcherError, Scalar, ValueMatcher,
 };
 use crate::modifier::{self, Placeholders};
-use crate::source::FieldSource;
+use crate::source::{FieldSource, FieldValue};
 
 /// A detection section that does not compile.
 #[derive(Debug, thiserror::Error)]
@@ -47,15 +51,59 @@ pub(crate) enum Search {
         sigma: String,
         /// The event fields it maps to; any of them may match.
         fields: Vec<String>,
+        /// Their ids (see [`field_id`]), for the per-event cache of looked-up values.
+        ids: Vec<u32>,
         test: FieldTest,
     },
     Keywords(KeywordTest),
+}
+
+/// A number for every field name the engine has compiled, the same for equal names in
+/// every rule, mapping and rule set of the process: so that an event's field values can
+/// be cached per event by number rather than looked up by name again for each of the
+/// hundreds of rules that name the same field. Names are few (thousands at most).
+pub(crate) fn field_id(name: &str) -> u32 {
+    static IDS: OnceLock<Mutex<HashMap<String, u32>>> = OnceLock::new();
+    let mut ids = IDS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(id) = ids.get(name) {
+        return *id;
+    }
+    let id = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+    ids.insert(name.to_owned(), id);
+    id
+}
+
+/// Hashes a field id as itself: ids are small distinct integers.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        // Spread the bits so the table's low bits differ for nearby ids.
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// Per-event evaluation state shared by the searches of every rule.
 pub(crate) struct EvalCtx<'s> {
     pub(crate) src: &'s dyn FieldSource,
     haystacks: Option<Vec<&'s str>>,
+    /// Field values looked up so far for this event, by field id.
+    values: HashMap<u32, Option<FieldValue<'s>>, BuildHasherDefault<IdHasher>>,
+    /// Their texts in ASCII lower case, made when a case-folding test first asks.
+    lower: HashMap<u32, Option<String>, BuildHasherDefault<IdHasher>>,
+    lower_haystacks: Option<Vec<String>>,
 }
 
 impl<'s> EvalCtx<'s> {
@@ -63,11 +111,46 @@ impl<'s> EvalCtx<'s> {
         Self {
             src,
             haystacks: None,
+            values: HashMap::default(),
+            lower: HashMap::default(),
+            lower_haystacks: None,
         }
     }
 
+    /// The text of a field's (single, non-null) value in ASCII lower case, once per event.
+    fn lower(&mut self, id: u32, value: Option<&FieldValue<'_>>) -> Option<&str> {
+        self.lower
+            .entry(id)
+            .or_insert_with(|| match value {
+                None | Some(FieldValue::Null | FieldValue::List(_)) => None,
+                Some(v) => v.as_text().map(|t| t.to_ascii_lowercase()),
+            })
+            .as_deref()
+    }
+
+    /// The keyword haystacks and their lowercased forms.
+    fn haystacks_folded(&mut self) -> (&[&'s str], &[String]) {
+        let src = self.src;
+        let hay = self
+            .haystacks
+            .get_or_insert_with(|| src.keyword_haystacks());
+        let lower = self
+            .lower_haystacks
+            .get_or_insert_with(|| hay.iter().map(|h| h.to_ascii_lowercase()).collect());
+        (hay, lower)
+    }
+
+    /// The value of a field, looked up once per event.
+    pub(crate) fn value(&mut self, id: u32, name: &str) -> Option<FieldValue<'s>> {
+        let src = self.src;
+        self.values
+            .entry(id)
+            .or_insert_with(|| src.field(name))
+            .clone()
+    }
+
     /// Computed once per event, and only when a keyword search runs.
-    fn haystacks(&mut self) -> &[&'s str] {
+    pub(crate) fn haystacks(&mut self) -> &[&'s str] {
         let src = self.src;
         self.haystacks
             .get_or_insert_with(|| src.keyword_haystacks())
@@ -79,16 +162,32 @@ impl Search {
         match self {
             Search::And(items) => items.iter().all(|s| s.eval(ctx)),
             Search::Or(items) => items.iter().any(|s| s.eval(ctx)),
-            Search::Field { fields, test, .. } => match test {
-                // Absence must hold for every name the field maps to.
-                FieldTest::Null | FieldTest::Exists(false) => {
-                    fields.iter().all(|f| test.eval(ctx.src, f))
+            Search::Field {
+                fields, ids, test, ..
+            } => {
+                let src = ctx.src;
+                let fold = test.wants_folded();
+                let mut one = |(id, f): (&u32, &String)| {
+                    let v = ctx.value(*id, f);
+                    let lower = if fold {
+                        ctx.lower(*id, v.as_ref())
+                    } else {
+                        None
+                    };
+                    test.eval_value(v.as_ref(), lower, src)
+                };
+                match test {
+                    // Absence must hold for every name the field maps to.
+                    FieldTest::Null | FieldTest::Exists(false) => {
+                        ids.iter().zip(fields).all(&mut one)
+                    }
+                    _ => ids.iter().zip(fields).any(&mut one),
                 }
-                _ => fields.iter().any(|f| test.eval(ctx.src, f)),
-            },
+            }
             Search::Keywords(k) => {
                 let src = ctx.src;
-                k.eval(ctx.haystacks(), src)
+                let (hay, lower) = ctx.haystacks_folded();
+                k.eval(hay, Some(lower), src)
             }
         }
     }
@@ -107,6 +206,7 @@ impl Search {
                 sigma,
                 fields,
                 test,
+                ..
             } => {
                 let field = fields
                     .iter()
@@ -380,9 +480,11 @@ fn compile_item(
             .map_err(err);
     }
     let test = matcher::compile_field(&mods, &values, ctx).map_err(err)?;
+    let fields = (ctx.resolve)(field);
     Ok(Search::Field {
         sigma: field.to_owned(),
-        fields: (ctx.resolve)(field),
+        ids: fields.iter().map(|f| field_id(f)).collect(),
+        fields,
         test,
     })
 }

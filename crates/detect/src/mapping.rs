@@ -215,10 +215,15 @@ impl Gates {
         for (field, words) in &self.by_field {
             let Some(v) = src.field(field) else { continue };
             v.any(&mut |x| {
-                if let Some(t) = x.as_text()
-                    && let Some(list) = words.get(t.to_ascii_lowercase().as_str())
-                {
-                    out.extend_from_slice(list);
+                if let Some(t) = x.as_text() {
+                    if let Some(list) = words.get(t.to_ascii_lowercase().as_str()) {
+                        out.extend_from_slice(list);
+                    }
+                    if let Some(n) = x.as_f64()
+                        && let Some(list) = words.get(number_word(n).as_str())
+                    {
+                        out.extend_from_slice(list);
+                    }
                 }
                 false
             });
@@ -230,8 +235,9 @@ impl Gates {
 }
 
 /// The field and words a `when` requires, if it requires one field to equal one of some
-/// words (ASCII case aside): a single item, an item of a map, or the same field in every
-/// branch of a list.
+/// words (ASCII case aside) or numbers: a single item, the most selective item of a map
+/// (fewest words, numbers before names: `winlog.event_id: 1` over the Sysmon channel),
+/// or the same field in every branch of a list.
 fn gate(when: &Search) -> Option<(String, Vec<String>)> {
     match when {
         Search::Field { fields, test, .. } => {
@@ -255,12 +261,16 @@ fn gate(when: &Search) -> Option<(String, Vec<String>)> {
                         needle,
                         cased: false,
                     }) => words.push(needle.to_ascii_lowercase()),
+                    ValueMatcher::NumEq { value, .. } => words.push(number_word(*value)),
                     _ => return None,
                 }
             }
             Some((field.clone(), words))
         }
-        Search::And(items) => items.iter().find_map(gate),
+        Search::And(items) => items.iter().filter_map(gate).min_by_key(|(_, w)| {
+            let numeric = w.iter().all(|x| x.starts_with(NUMBER_MARK));
+            (w.len(), !numeric)
+        }),
         Search::Or(items) => {
             let mut out: Option<(String, Vec<String>)> = None;
             for item in items {
@@ -275,6 +285,15 @@ fn gate(when: &Search) -> Option<(String, Vec<String>)> {
         }
         Search::Keywords(_) => None,
     }
+}
+
+/// Marks a gate word that is a number, so `"1"` the name and `1` the number stay apart.
+const NUMBER_MARK: char = '#';
+
+/// A number as a gate word: the same for every spelling that parses to it (`4688`,
+/// `"4688"`, `4688.0`), as a Sigma number matches them all.
+fn number_word(x: f64) -> String {
+    format!("{NUMBER_MARK}{x}")
 }
 
 impl Mappings {
@@ -366,15 +385,21 @@ impl Mappings {
     /// Which mapped log sources an event belongs to (by index, ascending).
     pub fn select(&self, src: &dyn FieldSource) -> Vec<usize> {
         let mut ctx = EvalCtx::new(src);
-        self.select_with(&mut ctx)
+        self.select_with(&mut ctx, |_| true)
     }
 
-    pub(crate) fn select_with(&self, ctx: &mut EvalCtx<'_>) -> Vec<usize> {
+    /// The sources among `wanted` an event belongs to; `when`s of the others are not
+    /// evaluated.
+    pub(crate) fn select_with(
+        &self,
+        ctx: &mut EvalCtx<'_>,
+        wanted: impl Fn(usize) -> bool,
+    ) -> Vec<usize> {
         let src = ctx.src;
         self.gates
             .candidates(src)
             .into_iter()
-            .filter(|i| self.sources[*i].selects(ctx))
+            .filter(|i| wanted(*i) && self.sources[*i].selects(ctx))
             .collect()
     }
 
@@ -472,6 +497,73 @@ logsources:
         assert!(m.select(&s).is_empty());
         s.0.insert("event.dataset", FieldValue::Str(Cow::Borrowed("sshd")));
         assert_eq!(m.select(&s), vec![0]);
+    }
+
+    #[test]
+    fn gates_select_as_the_whens_do() {
+        let text = "version: 1\nlogsources:\n  - logsource: {product: windows, category: process_creation}\n    when:\n      - {winlog.channel: Microsoft-Windows-Sysmon/Operational, winlog.event_id: 1}\n      - {winlog.channel: Security, winlog.event_id: 4688}\n  - logsource: {product: windows, service: security}\n    when: {winlog.channel: Security}\n  - logsource: {product: linux}\n    when: {event.dataset: [sshd, SUDO]}\n  - logsource: {product: any}\n    when: {x|exists: true}\n";
+        let m = Mappings::from_yaml(text).unwrap();
+        // (the event's fields, the sources it must belong to)
+        #[allow(clippy::type_complexity)]
+        let cases: &[(&[(&str, FieldValue<'static>)], &[usize])] = &[
+            (
+                &[
+                    ("winlog.channel", FieldValue::Str(Cow::Borrowed("security"))),
+                    ("winlog.event_id", FieldValue::Int(4688)),
+                ],
+                &[0, 1],
+            ),
+            (
+                &[
+                    ("winlog.channel", FieldValue::Str(Cow::Borrowed("Security"))),
+                    ("winlog.event_id", FieldValue::Str(Cow::Borrowed("04688"))),
+                ],
+                &[0, 1],
+            ),
+            (
+                &[
+                    ("winlog.channel", FieldValue::Str(Cow::Borrowed("Security"))),
+                    ("winlog.event_id", FieldValue::Int(1)),
+                ],
+                &[1],
+            ),
+            (
+                &[
+                    (
+                        "winlog.channel",
+                        FieldValue::Str(Cow::Borrowed("Microsoft-Windows-Sysmon/Operational")),
+                    ),
+                    ("winlog.event_id", FieldValue::Float(1.0)),
+                ],
+                &[0],
+            ),
+            (
+                &[
+                    ("event.dataset", FieldValue::Str(Cow::Borrowed("sudo"))),
+                    ("x", FieldValue::Null),
+                ],
+                &[2, 3],
+            ),
+            (
+                &[(
+                    "event.dataset",
+                    FieldValue::List(vec![
+                        FieldValue::Str(Cow::Borrowed("a")),
+                        FieldValue::Str(Cow::Borrowed("sshd")),
+                    ]),
+                )],
+                &[2],
+            ),
+        ];
+        for (fields, want) in cases {
+            let mut src = Src::default();
+            for (k, v) in *fields {
+                src.0.insert(k, v.clone());
+            }
+            let mut ctx = EvalCtx::new(&src);
+            assert_eq!(m.select(&src), m.select_all(&mut ctx), "{fields:?}");
+            assert_eq!(m.select(&src), *want, "{fields:?}");
+        }
     }
 
     #[test]

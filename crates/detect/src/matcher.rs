@@ -164,7 +164,7 @@ impl ValueMatcher {
                 crate::pattern::Anchor::Contains => 10,
                 _ => 2,
             },
-            ValueMatcher::Str(StrMatcher::ContainsAny(..)) => 10,
+            ValueMatcher::Str(StrMatcher::ContainsAny { .. }) => 10,
             ValueMatcher::Str(StrMatcher::Regex(_)) | ValueMatcher::Regex(_) => 30,
             ValueMatcher::NumEq { .. } | ValueMatcher::Bool(_) => 2,
             ValueMatcher::Compare { part: None, .. } => 2,
@@ -174,9 +174,18 @@ impl ValueMatcher {
         }
     }
 
-    fn matches(&self, v: &FieldValue<'_>, text: Option<&str>, src: &dyn FieldSource) -> bool {
+    fn matches(
+        &self,
+        v: &FieldValue<'_>,
+        text: Option<&str>,
+        lower: Option<&str>,
+        src: &dyn FieldSource,
+    ) -> bool {
         match self {
-            ValueMatcher::Str(m) => text.is_some_and(|t| m.is_match(t)),
+            ValueMatcher::Str(m) => text.is_some_and(|t| match lower {
+                Some(l) => m.is_match_folded(t, l),
+                None => m.is_match(t),
+            }),
             ValueMatcher::NumEq { value, text: want } => match v {
                 FieldValue::Int(i) => *i as f64 == *value,
                 FieldValue::Float(x) => x == value,
@@ -259,7 +268,27 @@ pub(crate) enum FieldTest {
 impl FieldTest {
     /// Evaluates against one field of the source.
     pub(crate) fn eval(&self, src: &dyn FieldSource, name: &str) -> bool {
-        let value = src.field(name);
+        self.eval_value(src.field(name).as_ref(), None, src)
+    }
+
+    /// Whether evaluation is quicker given the value's text in lower case.
+    pub(crate) fn wants_folded(&self) -> bool {
+        match self {
+            FieldTest::Values { matchers, .. } => matchers
+                .iter()
+                .any(|m| matches!(m, ValueMatcher::Str(s) if s.wants_folded())),
+            _ => false,
+        }
+    }
+
+    /// Evaluates against a value already looked up (`None`: the field is missing), with
+    /// its text in ASCII lower case when the caller has it (not for lists).
+    pub(crate) fn eval_value(
+        &self,
+        value: Option<&FieldValue<'_>>,
+        lower: Option<&str>,
+        src: &dyn FieldSource,
+    ) -> bool {
         match self {
             FieldTest::Exists(want) => value.is_some() == *want,
             FieldTest::Null => matches!(value, None | Some(FieldValue::Null)),
@@ -271,7 +300,7 @@ impl FieldTest {
             } => {
                 let hit = match &value {
                     None | Some(FieldValue::Null) => return *or_null || *negate,
-                    Some(v) => values_hold(matchers, *all, v, src),
+                    Some(v) => values_hold(matchers, *all, v, lower, src),
                 };
                 hit != *negate
             }
@@ -283,6 +312,7 @@ fn values_hold(
     matchers: &[ValueMatcher],
     all: bool,
     v: &FieldValue<'_>,
+    lower: Option<&str>,
     src: &dyn FieldSource,
 ) -> bool {
     if let FieldValue::List(items) = v {
@@ -290,7 +320,7 @@ fn values_hold(
         let one = |m: &ValueMatcher| {
             items
                 .iter()
-                .any(|e| values_hold(std::slice::from_ref(m), false, e, src))
+                .any(|e| values_hold(std::slice::from_ref(m), false, e, None, src))
         };
         return if all {
             matchers.iter().all(one)
@@ -302,9 +332,9 @@ fn values_hold(
     let text = v.as_text();
     let text = text.as_deref();
     if all {
-        matchers.iter().all(|m| m.matches(v, text, src))
+        matchers.iter().all(|m| m.matches(v, text, lower, src))
     } else {
-        matchers.iter().any(|m| m.matches(v, text, src))
+        matchers.iter().any(|m| m.matches(v, text, lower, src))
     }
 }
 
@@ -319,7 +349,7 @@ impl KeywordTest {
     /// Texts one of which a haystack contains whenever the test holds (for the
     /// prefilter); `None` when there is no such list.
     pub(crate) fn required_substrings(&self) -> Option<Vec<&str>> {
-        let mut per = self.matchers.iter().map(|m| match m {
+        let per = self.matchers.iter().map(|m| match m {
             ValueMatcher::Str(s) => s.required_substrings(),
             _ => None,
         });
@@ -335,11 +365,18 @@ impl KeywordTest {
         }
     }
 
-    pub(crate) fn eval(&self, haystacks: &[&str], src: &dyn FieldSource) -> bool {
+    /// `lower`: the haystacks in ASCII lower case, in the same order, when at hand.
+    pub(crate) fn eval(
+        &self,
+        haystacks: &[&str],
+        lower: Option<&[String]>,
+        src: &dyn FieldSource,
+    ) -> bool {
         let one = |m: &ValueMatcher| {
-            haystacks
-                .iter()
-                .any(|h| m.matches(&FieldValue::Str(Cow::Borrowed(h)), Some(h), src))
+            haystacks.iter().enumerate().any(|(i, h)| {
+                let l = lower.and_then(|l| l.get(i)).map(String::as_str);
+                m.matches(&FieldValue::Str(Cow::Borrowed(h)), Some(h), l, src)
+            })
         };
         if self.all {
             self.matchers.iter().all(one)
@@ -878,15 +915,15 @@ pub(crate) mod tests {
         };
         let k = compile_keywords(&mods, &strs(&["event::clear", "drop"]), &ctx).unwrap();
         let src = Src::default();
-        assert!(k.eval(&["mimikatz # EVENT::Clear"], &src));
-        assert!(!k.eval(&["event::list"], &src));
+        assert!(k.eval(&["mimikatz # EVENT::Clear"], None, &src));
+        assert!(!k.eval(&["event::list"], None, &src));
         let (_, mods) = modifier::parse_key("|cidr").unwrap();
         let err = compile_keywords(&mods, &strs(&["10.0.0.0/8"]), &ctx).unwrap_err();
         assert!(err.to_string().contains("needs a field"), "{err}");
         let (_, mods) = modifier::parse_key("|all").unwrap();
         let k = compile_keywords(&mods, &strs(&["Oab", " -ExternalUrl "]), &ctx).unwrap();
-        assert!(k.eval(&["Set-OabVirtualDirectory -ExternalUrl x"], &src));
-        assert!(!k.eval(&["Set-OabVirtualDirectory"], &src));
+        assert!(k.eval(&["Set-OabVirtualDirectory -ExternalUrl x"], None, &src));
+        assert!(!k.eval(&["Set-OabVirtualDirectory"], None, &src));
     }
 
     #[test]

@@ -235,8 +235,16 @@ pub(crate) enum StrMatcher {
         cased: bool,
     },
     /// One or more substrings, any of which is enough: one automaton for a whole
-    /// `contains` list (the needles are kept for the prefilter).
-    ContainsAny(AhoCorasick, Box<[Box<str>]>),
+    /// `contains` list (the needles are kept for the prefilter). Without case, the
+    /// automaton holds the needles in lower case and must be given the text in lower case
+    /// ([`is_match_folded`](Self::is_match_folded)): a case-sensitive automaton can use
+    /// SIMD prefilters, an ASCII-case-insensitive one mostly cannot, and the text is
+    /// lowercased once per event and field rather than once per rule.
+    ContainsAny {
+        automaton: AhoCorasick,
+        needles: Box<[Box<str>]>,
+        folded: bool,
+    },
     Regex(Regex),
 }
 
@@ -306,11 +314,18 @@ impl StrMatcher {
     }
 
     fn substrings(needles: &[String], cased: bool) -> Result<StrMatcher, PatternError> {
+        let folded = !cased;
+        let patterns: Vec<String> = if folded {
+            needles.iter().map(|n| n.to_ascii_lowercase()).collect()
+        } else {
+            needles.to_vec()
+        };
         AhoCorasickBuilder::new()
-            .ascii_case_insensitive(!cased)
-            .build(needles)
-            .map(|ac| {
-                StrMatcher::ContainsAny(ac, needles.iter().map(|n| n.as_str().into()).collect())
+            .build(&patterns)
+            .map(|automaton| StrMatcher::ContainsAny {
+                automaton,
+                needles: needles.iter().map(|n| n.as_str().into()).collect(),
+                folded,
             })
             .map_err(|e| PatternError::Substrings(e.to_string()))
     }
@@ -340,9 +355,34 @@ impl StrMatcher {
                     Anchor::Contains => n.is_empty() || h.windows(n.len()).any(|w| eq(w, n)),
                 }
             }
-            StrMatcher::ContainsAny(ac, _) => ac.is_match(hay),
+            StrMatcher::ContainsAny {
+                automaton, folded, ..
+            } => {
+                if *folded && hay.bytes().any(|b| b.is_ascii_uppercase()) {
+                    automaton.is_match(&hay.to_ascii_lowercase())
+                } else {
+                    automaton.is_match(hay)
+                }
+            }
             StrMatcher::Regex(re) => re.is_match(hay),
         }
+    }
+
+    /// [`is_match`](Self::is_match) with the text's ASCII-lowercased form at hand.
+    pub(crate) fn is_match_folded(&self, hay: &str, lower: &str) -> bool {
+        match self {
+            StrMatcher::ContainsAny {
+                automaton,
+                folded: true,
+                ..
+            } => automaton.is_match(lower),
+            other => other.is_match(hay),
+        }
+    }
+
+    /// Whether matching is quicker given the text in lower case.
+    pub(crate) fn wants_folded(&self) -> bool {
+        matches!(self, StrMatcher::ContainsAny { folded: true, .. })
     }
 
     /// Texts one of which every matching value contains (ASCII case aside), for the
@@ -350,7 +390,7 @@ impl StrMatcher {
     pub(crate) fn required_substrings(&self) -> Option<Vec<&str>> {
         let needles: Vec<&str> = match self {
             StrMatcher::Literal { needle, .. } => vec![needle],
-            StrMatcher::ContainsAny(_, needles) => needles.iter().map(|n| &**n).collect(),
+            StrMatcher::ContainsAny { needles, .. } => needles.iter().map(|n| &**n).collect(),
             StrMatcher::Any | StrMatcher::Regex(_) => return None,
         };
         (!needles.iter().any(|n| n.is_empty())).then_some(needles)
@@ -462,6 +502,28 @@ mod tests {
     }
 
     #[test]
+    fn folded_substrings_match_with_and_without_the_lowered_text() {
+        let vals: Vec<_> = ["*Invoke-Mimikatz*", "*-EncodedCommand*"]
+            .iter()
+            .map(|s| SigmaString::parse(s, false))
+            .collect();
+        let ms = StrMatcher::compile_any(&vals, false).unwrap();
+        assert!(ms[0].wants_folded());
+        for hay in ["x INVOKE-mimikatz y", "powershell -encodedcommand AA"] {
+            assert!(ms[0].is_match(hay), "{hay}");
+            assert!(
+                ms[0].is_match_folded(hay, &hay.to_ascii_lowercase()),
+                "{hay}"
+            );
+        }
+        assert!(!ms[0].is_match("Invoke-Mimi"));
+        let cased = StrMatcher::compile_any(&vals, true).unwrap();
+        assert!(!cased[0].wants_folded());
+        assert!(!cased[0].is_match("x INVOKE-mimikatz y"));
+        assert!(cased[0].is_match_folded("x Invoke-Mimikatz y", "x invoke-mimikatz y"));
+    }
+
+    #[test]
     fn contains_lists_share_one_automaton() {
         let vals: Vec<_> = ["*foo*", "*bar*", "baz*"]
             .iter()
@@ -469,7 +531,10 @@ mod tests {
             .collect();
         let ms = StrMatcher::compile_any(&vals, false).unwrap();
         assert_eq!(ms.len(), 2);
-        assert!(ms.iter().any(|m| matches!(m, StrMatcher::ContainsAny(..))));
+        assert!(
+            ms.iter()
+                .any(|m| matches!(m, StrMatcher::ContainsAny { .. }))
+        );
         assert!(ms.iter().any(|m| m.is_match("xxBARxx")));
         assert!(ms.iter().any(|m| m.is_match("BAZooka")));
         assert!(!ms.iter().any(|m| m.is_match("xbaz")));

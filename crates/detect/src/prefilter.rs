@@ -17,9 +17,8 @@ use std::collections::HashMap;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 
 use crate::condition::Cond;
-use crate::detection::{Detection, Search};
+use crate::detection::{Detection, EvalCtx, Search, field_id};
 use crate::matcher::{FieldTest, ValueMatcher};
-use crate::source::FieldSource;
 
 /// The name the keyword haystacks are indexed under (no event field is called this).
 const KEYWORDS: &str = "\0keywords";
@@ -132,6 +131,7 @@ fn union(needs: impl Iterator<Item = Option<Need>>) -> Option<Need> {
 #[derive(Debug, Clone)]
 struct FieldIndex {
     field: String,
+    id: u32,
     automaton: AhoCorasick,
     /// Per pattern: positions (in the bucket) of the rules it admits.
     rules: Vec<Vec<u32>>,
@@ -184,6 +184,7 @@ impl Prefilter {
                 .build(literals.iter().map(|(l, _)| l));
             match built {
                 Ok(automaton) => fields.push(FieldIndex {
+                    id: field_id(&field),
                     field,
                     automaton,
                     rules: literals.into_iter().map(|(_, r)| r).collect(),
@@ -204,7 +205,7 @@ impl Prefilter {
     }
 
     /// The bucket positions, in order, of the rules the event could match.
-    pub(crate) fn candidates(&self, src: &dyn FieldSource) -> Vec<usize> {
+    pub(crate) fn candidates(&self, ctx: &mut EvalCtx<'_>) -> Vec<usize> {
         let mut admitted = vec![false; self.len];
         for &p in &self.always {
             admitted[p as usize] = true;
@@ -218,10 +219,10 @@ impl Prefilter {
                 }
             };
             if f.field == KEYWORDS {
-                src.keyword_haystacks().into_iter().for_each(&mut scan);
+                ctx.haystacks().iter().for_each(|h| scan(h));
                 continue;
             }
-            let Some(value) = src.field(&f.field) else {
+            let Some(value) = ctx.value(f.id, &f.field) else {
                 continue;
             };
             // Every element of a list: a rule matches a list when an element matches.

@@ -501,20 +501,22 @@ impl RuleSet {
     pub fn evaluate(&self, src: &dyn FieldSource) -> Vec<RuleMatch<'_>> {
         let mut ctx = EvalCtx::new(src);
         let mut out = Vec::new();
-        for b in self.mappings.select_with(&mut ctx) {
+        let wanted = |i: usize| self.buckets.get(i).is_some_and(|b| !b.is_empty());
+        for b in self.mappings.select_with(&mut ctx, wanted) {
             let bucket = &self.buckets[b];
-            if bucket.is_empty() {
-                continue;
-            }
-            let mut check = |i: usize| {
+            let candidates: Vec<usize> = match self.prefilters.get(b) {
+                Some(p) => p
+                    .candidates(&mut ctx)
+                    .into_iter()
+                    .map(|k| bucket[k])
+                    .collect(),
+                None => bucket.clone(),
+            };
+            for i in candidates {
                 let rule = &self.rules[i];
                 if rule.detection.eval(&mut ctx) {
                     out.push(rule.explain(i, &mut ctx));
                 }
-            };
-            match self.prefilters.get(b) {
-                Some(p) => p.candidates(src).into_iter().for_each(|k| check(bucket[k])),
-                None => bucket.iter().for_each(|&i| check(i)),
             }
         }
         out

@@ -288,7 +288,7 @@ async fn renew_handler(
     body: Bytes,
 ) -> Response {
     let id = match admit(&s, &peer).await {
-        Ok(id) => id,
+        Ok((id, _)) => id,
         Err(r) => return r,
     };
     let req: RenewRequest = match serde_json::from_slice(&body) {
@@ -313,7 +313,7 @@ async fn renew_handler(
 }
 
 /// The agent a request comes from, checked against the registry; the refusal otherwise.
-async fn admit(s: &EndpointState, peer: &AgentPeer) -> Result<String, Response> {
+async fn admit(s: &EndpointState, peer: &AgentPeer) -> Result<(String, u32), Response> {
     let Some(id) = peer.agent_id.clone() else {
         s.counters.refused.inc();
         return Err(error(
@@ -322,17 +322,17 @@ async fn admit(s: &EndpointState, peer: &AgentPeer) -> Result<String, Response> 
         ));
     };
     let (registry, who, addr) = (s.registry.clone(), id.clone(), peer.addr.ip().to_string());
-    let access = blocking(move || registry.contact(&who, &addr, Timestamp::now())).await?;
+    let access = blocking(move || registry.contact_epoch(&who, &addr, Timestamp::now())).await?;
     match access {
-        Ok(Access::Allowed) => Ok(id),
-        Ok(Access::Revoked) => {
+        Ok((Access::Allowed, epoch)) => Ok((id, epoch)),
+        Ok((Access::Revoked, _)) => {
             s.counters.refused.inc();
             Err(error(
                 StatusCode::FORBIDDEN,
                 format!("agent {id} is revoked"),
             ))
         }
-        Ok(Access::Unknown) => {
+        Ok((Access::Unknown, _)) => {
             s.counters.refused.inc();
             Err(error(
                 StatusCode::FORBIDDEN,
@@ -345,7 +345,12 @@ async fn admit(s: &EndpointState, peer: &AgentPeer) -> Result<String, Response> 
 
 /// The log records for a decoded batch: lines as they are, losses as a readable notice
 /// under [`LOSS_INPUT`]. Every record keeps its agent, source and sequence number.
-fn to_records(batch: Batch, peer: std::net::IpAddr, received: Timestamp) -> (Vec<RawRecord>, u64) {
+fn to_records(
+    batch: Batch,
+    epoch: u32,
+    peer: std::net::IpAddr,
+    received: Timestamp,
+) -> (Vec<RawRecord>, u64) {
     let mut losses = 0;
     let records = batch
         .records
@@ -380,6 +385,7 @@ fn to_records(batch: Batch, peer: std::net::IpAddr, received: Timestamp) -> (Vec
                     source: r.source,
                     seq: r.seq,
                     read: Timestamp::from_nanos(r.time_ns),
+                    epoch,
                 }),
             }
         })
@@ -392,8 +398,8 @@ async fn batch_handler(
     ConnectInfo(peer): ConnectInfo<AgentPeer>,
     body: Bytes,
 ) -> Response {
-    let id = match admit(&s, &peer).await {
-        Ok(id) => id,
+    let (id, epoch) = match admit(&s, &peer).await {
+        Ok(admitted) => admitted,
         Err(r) => return r,
     };
     // Decompressing and decoding a batch is CPU work: off the async threads.
@@ -402,7 +408,7 @@ async fn batch_handler(
     let decoded = blocking(move || {
         wire::decode_with_limits(&body, &limits).map(|b| {
             let agent_id = b.agent_id.clone();
-            let (records, losses) = to_records(b, ip, Timestamp::now());
+            let (records, losses) = to_records(b, epoch, ip, Timestamp::now());
             (agent_id, records, losses)
         })
     })

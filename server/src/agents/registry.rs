@@ -255,21 +255,37 @@ impl Registry {
 
     /// Checks an agent on contact and, when allowed, records the time and address.
     pub fn contact(&self, id: &str, peer: &str, now: Timestamp) -> Result<Access, RegistryError> {
+        self.contact_epoch(id, peer, now).map(|(access, _)| access)
+    }
+
+    /// [`contact`](Self::contact), also saying which enrollment of the agent this is
+    /// (1 for the first; a reinstall enrolls again and numbers its sources afresh).
+    pub fn contact_epoch(
+        &self,
+        id: &str,
+        peer: &str,
+        now: Timestamp,
+    ) -> Result<(Access, u32), RegistryError> {
         self.db(|c| {
-            let revoked: Option<Option<i64>> = c
-                .query_row("SELECT revoked_at FROM agents WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
+            let row: Option<(Option<i64>, i64)> = c
+                .query_row(
+                    "SELECT revoked_at, enrollments FROM agents WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()?;
-            Ok(match revoked {
-                None => Access::Unknown,
-                Some(Some(_)) => Access::Revoked,
-                Some(None) => {
+            Ok(match row {
+                None => (Access::Unknown, 0),
+                Some((Some(_), _)) => (Access::Revoked, 0),
+                Some((None, enrollments)) => {
                     c.execute(
                         "UPDATE agents SET last_contact = ?1, last_peer = ?2 WHERE id = ?3",
                         params![now.nanos(), peer, id],
                     )?;
-                    Access::Allowed
+                    (
+                        Access::Allowed,
+                        u32::try_from(enrollments).unwrap_or(u32::MAX),
+                    )
                 }
             })
         })

@@ -75,6 +75,10 @@ struct SourceState {
     /// before `forgotten_before` cannot be called complete.
     forgotten_below_seq: u64,
     forgotten_before: Option<Timestamp>,
+    /// The agent's enrollment this numbering belongs to: a reinstalled agent (same id,
+    /// state wiped) numbers from 1 again, under a newer epoch.
+    #[serde(default)]
+    epoch: u32,
 }
 
 /// Missing numbers `start..=end` and the times of the records either side.
@@ -109,6 +113,7 @@ impl Default for SourceState {
             uncertain: 0,
             forgotten_below_seq: 0,
             forgotten_before: None,
+            epoch: 0,
         }
     }
 }
@@ -449,6 +454,59 @@ impl SequenceTracker {
         self.source(agent, source).observe(seq, time)
     }
 
+    /// [`observe`](Self::observe) for a record sent under enrollment `epoch`. A newer
+    /// epoch than the source's starts its numbering afresh (a reinstall wiped the agent's
+    /// state); a record from an older epoch (sent before the reinstall, arriving late) is
+    /// kept but cannot be placed.
+    pub fn observe_in(
+        &mut self,
+        agent: &str,
+        source: &str,
+        epoch: u32,
+        seq: u64,
+        time: Timestamp,
+    ) -> Verdict {
+        match self.source_in(agent, source, epoch) {
+            Some(state) => state.observe(seq, time),
+            None => Verdict::New,
+        }
+    }
+
+    /// [`observe_loss`](Self::observe_loss) under enrollment `epoch` (see
+    /// [`observe_in`](Self::observe_in)).
+    #[allow(clippy::too_many_arguments)]
+    pub fn observe_loss_in(
+        &mut self,
+        agent: &str,
+        source: &str,
+        epoch: u32,
+        from_seq: u64,
+        to_seq: u64,
+        time: Timestamp,
+        reason: &str,
+    ) -> Verdict {
+        match self.source_in(agent, source, epoch) {
+            Some(state) => state.observe_loss(from_seq, to_seq, time, reason),
+            None => Verdict::New,
+        }
+    }
+
+    /// The source's state for `epoch`, reset when the epoch is newer; `None` (counted as
+    /// uncertain) when it is older.
+    fn source_in(&mut self, agent: &str, source: &str, epoch: u32) -> Option<&mut SourceState> {
+        let state = self.source(agent, source);
+        if epoch > state.epoch {
+            *state = SourceState {
+                epoch,
+                ..SourceState::default()
+            };
+        } else if epoch < state.epoch {
+            state.uncertain += 1;
+            return None;
+        }
+        Some(state)
+    }
+
     /// A loss record: the agent lost `from_seq..=to_seq` (its own number is `from_seq`).
     /// Duplicate when that record was seen before.
     pub fn observe_loss(
@@ -554,6 +612,33 @@ mod tests {
 
     fn ranges(r: &[SeqRange]) -> Vec<(u64, u64)> {
         r.iter().map(|r| (r.from_seq, r.to_seq)).collect()
+    }
+
+    #[test]
+    fn a_newer_enrollment_epoch_restarts_numbering_and_an_older_one_is_kept() {
+        let mut t = SequenceTracker::new();
+        let at = Timestamp::from_secs(1);
+        for seq in 1..=3 {
+            assert_eq!(t.observe_in("a", "/var/log/x", 1, seq, at), Verdict::New);
+        }
+        assert_eq!(
+            t.observe_in("a", "/var/log/x", 1, 2, at),
+            Verdict::Duplicate
+        );
+        // Reinstalled: the same numbers again are new lines, not duplicates.
+        assert_eq!(t.observe_in("a", "/var/log/x", 2, 1, at), Verdict::New);
+        assert_eq!(
+            t.observe_in("a", "/var/log/x", 2, 1, at),
+            Verdict::Duplicate
+        );
+        // A late record of the old install is kept.
+        assert_eq!(t.observe_in("a", "/var/log/x", 1, 4, at), Verdict::New);
+        let back = SequenceTracker::from_json(&t.to_json()).unwrap();
+        let mut back = back;
+        assert_eq!(
+            back.observe_in("a", "/var/log/x", 2, 1, at),
+            Verdict::Duplicate
+        );
     }
 
     #[test]

@@ -1,0 +1,13 @@
+//! The dispatcher as an input with `format = "syslog"` runs it: `gac_parse::parse` with
+//! `Format::Syslog`.
+#![no_main]
+
+use gac_parse::Format;
+use gac_parse_fuzz::{consume, policy, received};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let (event, parsed) = gac_parse::parse(data, received(), &policy(), Format::Syslog);
+    std::hint::black_box(parsed.format_name());
+    consume(&[event]);
+});
