@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v logger >/dev/null || need_apt+=(bsdutils)   # util-linux logger: real syslog client
+command -v python3 >/dev/null || need_apt+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -15,8 +17,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 # pySigma, the independent Sigma implementation crates/detect/tests/differential.rs compares
 # gac-detect with.
-python3 -c 'import sigma.backends.sqlite' 2>/dev/null ||
-  python3 -m pip install --quiet pysigma==2.0.1 pysigma-backend-sqlite==2.1.1
+PYSIGMA=(pysigma==2.0.1 pysigma-backend-sqlite==2.1.1)
+if ! python3 -c 'import sigma.backends.sqlite' 2>/dev/null; then
+  echo "== installing ${PYSIGMA[*]}"
+  # Debian's own Python refuses user installs (PEP 668) unless told otherwise.
+  python3 -m pip install --quiet "${PYSIGMA[@]}" 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages "${PYSIGMA[@]}"
+fi
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 
 echo "== format"

@@ -17,4 +17,5 @@ pub mod index;
 pub mod intake;
 pub mod metrics;
 pub mod pipeline;
+pub mod tools;
 pub mod wal;

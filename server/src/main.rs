@@ -56,6 +56,30 @@ enum Command {
     },
     /// Run the server until SIGINT or SIGTERM.
     Run,
+    /// Read raw records (one per line) on stdin and print the events the server would
+    /// store, as JSON lines; a count per format goes to stderr. Enriched with the
+    /// config's GeoIP and inventory when the config file exists.
+    Parse {
+        /// auto, syslog, or a format name (an unknown name lists them all).
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Zone for records without one (IANA name); default: the config's, else
+        /// Asia/Ho_Chi_Minh.
+        #[arg(long)]
+        zone: Option<String>,
+        /// Receive time to assume (RFC 3339), for reproducible output; default: now.
+        #[arg(long)]
+        received: Option<gac_event::Timestamp>,
+    },
+    /// Send the records of a Windows .evtx file into the running server through its TCP
+    /// syslog input (so they are logged, parsed, enriched and checked like live ones).
+    Import {
+        /// The .evtx file.
+        file: PathBuf,
+        /// Where to send; default: the config's first TCP syslog input.
+        #[arg(long)]
+        to: Option<SocketAddr>,
+    },
     /// Manage API tokens and agent enrollment tokens.
     Token {
         #[command(subcommand)]
@@ -125,6 +149,42 @@ fn main() -> anyhow::Result<()> {
             force,
         ),
         Command::Agent { command } => agent_command(&Config::load(&cli.config)?, command),
+        Command::Parse {
+            format,
+            zone,
+            received,
+        } => {
+            let config = cli
+                .config
+                .exists()
+                .then(|| Config::load(&cli.config))
+                .transpose()?;
+            let zone_name = zone
+                .or_else(|| config.as_ref().map(|c| c.timezone.clone()))
+                .unwrap_or_else(|| "Asia/Ho_Chi_Minh".to_owned());
+            let stdin = std::io::stdin().lock();
+            gac_server::tools::parse(
+                stdin,
+                std::io::stdout().lock(),
+                std::io::stderr().lock(),
+                format.parse()?,
+                config::parse_zone(&zone_name)?,
+                received,
+                config.as_ref().map(|c| &c.enrich),
+            )
+        }
+        Command::Import { file, to } => {
+            let to = match to {
+                Some(addr) => addr,
+                None => gac_server::tools::tcp_input(&Config::load(&cli.config)?)?,
+            };
+            let done = gac_server::tools::import_evtx(&file, to)?;
+            println!(
+                "{} records sent to {to}; {} damaged records skipped (listed above)",
+                done.sent, done.damaged
+            );
+            Ok(())
+        }
         Command::Run => {
             let config = Config::load(&cli.config)?;
             tokio::runtime::Builder::new_multi_thread()
