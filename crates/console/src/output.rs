@@ -16,6 +16,35 @@ fn summary(e: &Event) -> &str {
     e.get_str(field::LOG_SYSLOG_MESSAGE).unwrap_or(&e.message)
 }
 
+/// An alert's line: level and rule, then who and what it is about.
+fn alert_summary(e: &Event) -> String {
+    let level = e.get_str(field::LOG_LEVEL).unwrap_or("-").to_uppercase();
+    let rule = e.get_str(field::RULE_NAME).unwrap_or(&e.message);
+    let mut about = Vec::new();
+    for (label, name) in [
+        ("src", field::SOURCE_IP),
+        ("user", field::USER_NAME),
+        ("url", field::URL_ORIGINAL),
+    ] {
+        if let Some(v) = e.get(name) {
+            about.push(format!("{label}={v}"));
+        }
+    }
+    for (name, value) in e.fields.range(format!("{}.", field::ALERT_GROUP)..) {
+        let Some(group) = name
+            .strip_prefix(field::ALERT_GROUP)
+            .and_then(|n| n.strip_prefix('.'))
+        else {
+            break;
+        };
+        about.push(format!("{group}={value}"));
+    }
+    if let Some(n) = e.get(field::ALERT_VALUE) {
+        about.push(format!("count={n}"));
+    }
+    format!("ALERT {level} {rule}  {}", about.join(" "))
+}
+
 pub fn search(out: &mut impl Write, page: &SearchResponse, json: bool) -> anyhow::Result<()> {
     if json {
         for e in &page.hits {
@@ -26,6 +55,10 @@ pub fn search(out: &mut impl Write, page: &SearchResponse, json: bool) -> anyhow
     }
     for e in &page.hits {
         let host = e.get_str(field::HOST_NAME).unwrap_or("-");
+        if e.get_str(field::EVENT_KIND) == Some("alert") {
+            writeln!(out, "{}  {host}  {}", e.timestamp, alert_summary(e))?;
+            continue;
+        }
         let app = e
             .get_str(field::LOG_SYSLOG_APPNAME)
             .or_else(|| e.get_str(field::EVENT_DATASET))
@@ -236,6 +269,32 @@ pub fn completeness(
 mod tests {
     use super::*;
     use gac_event::Timestamp;
+
+    #[test]
+    fn alerts_show_level_rule_and_what_they_are_about() {
+        let mut e = Event::new(
+            Timestamp::from_secs(0),
+            Timestamp::from_secs(1),
+            "SSH brute force",
+        );
+        e.set(field::EVENT_KIND, "alert");
+        e.set(field::HOST_NAME, "portal-01");
+        e.set(field::LOG_LEVEL, "high");
+        e.set(field::RULE_NAME, "SSH brute force");
+        e.set("alert.group.source.ip", "185.220.101.7");
+        e.set(field::ALERT_VALUE, 8.0);
+        let page = SearchResponse {
+            total: 1,
+            hits: vec![e],
+        };
+        let mut out = Vec::new();
+        search(&mut out, &page, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text.lines().next().unwrap(),
+            "1970-01-01T00:00:00Z  portal-01  ALERT HIGH SSH brute force  source.ip=185.220.101.7 count=8"
+        );
+    }
 
     #[test]
     fn search_text_shows_time_host_app_and_message_part() {
