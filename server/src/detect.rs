@@ -75,6 +75,10 @@ struct Counters {
     alerts: Counter,
     correlation_alerts: Counter,
     suppressed: Counter,
+    /// Mirrors of the correlation state's own counts (set, not added).
+    evicted_groups: Counter,
+    evicted_entries: Counter,
+    missing_group_fields: Counter,
 }
 
 /// The detection stage. Owned by the indexer thread: evaluation is synchronous.
@@ -178,6 +182,9 @@ impl Detector {
                 alerts: m.counter(metrics::DETECT_ALERTS),
                 correlation_alerts: m.counter(metrics::DETECT_CORRELATION_ALERTS),
                 suppressed: m.counter(metrics::DETECT_SUPPRESSED),
+                evicted_groups: m.counter(metrics::DETECT_EVICTED_GROUPS),
+                evicted_entries: m.counter(metrics::DETECT_EVICTED_ENTRIES),
+                missing_group_fields: m.counter(metrics::DETECT_MISSING_GROUP_FIELDS),
             },
             last_expiry_ns: 0,
         };
@@ -211,6 +218,15 @@ impl Detector {
         }
         let matches = self.rules.evaluate(event);
         let correlated = self.rules.correlate(&mut self.state, event, now, &matches);
+        if !matches.is_empty() {
+            self.counters.evicted_groups.set(self.state.evicted_groups);
+            self.counters
+                .evicted_entries
+                .set(self.state.evicted_entries);
+            self.counters
+                .missing_group_fields
+                .set(self.state.missing_group_fields);
+        }
         let mut alerts: Vec<Event> = matches
             .iter()
             .filter(|m| m.rule.standalone)
@@ -260,11 +276,6 @@ impl Detector {
                 false
             }
         }
-    }
-
-    /// Correlation windows cut short by the state's bounds (for the counters).
-    pub fn evicted(&self) -> u64 {
-        self.state.evicted_groups + self.state.evicted_entries
     }
 }
 
@@ -449,8 +460,27 @@ level: high
         );
         assert_eq!(brute[0].get(field::ALERT_VALUE), Some(&Value::Float(3.0)));
         assert!(brute[0].has_tag(tag::CORRELATION));
+        assert_eq!(d.counters.evicted_groups.get(), 0);
         // Alerts are not evaluated again.
         assert!(d.detect(&brute[0].clone()).is_empty());
+    }
+
+    #[test]
+    fn correlation_groups_beyond_the_bound_are_evicted_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut d = detector(dir.path(), 0);
+        d.state = CorrelationState::new(CorrelationLimits {
+            max_groups: 2,
+            ..CorrelationLimits::default()
+        });
+        for (i, ip) in ["192.0.2.1", "192.0.2.2", "192.0.2.3"].iter().enumerate() {
+            d.detect(&failure(i as i64, ip));
+        }
+        assert_eq!(
+            d.counters.evicted_groups.get(),
+            1,
+            "the third source pushed one out"
+        );
     }
 
     #[test]

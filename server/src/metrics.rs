@@ -56,6 +56,12 @@ pub const DETECT_ALERTS: &str = "detect.alerts";
 pub const DETECT_CORRELATION_ALERTS: &str = "detect.correlation_alerts";
 /// Alerts not stored because the same rule and key alerted within the window.
 pub const DETECT_SUPPRESSED: &str = "detect.suppressed";
+/// Correlation groups dropped at `correlation_max_groups`: a window cut short.
+pub const DETECT_EVICTED_GROUPS: &str = "detect.correlation_evicted_groups";
+/// Correlation window entries dropped at the per-group bound.
+pub const DETECT_EVICTED_ENTRIES: &str = "detect.correlation_evicted_entries";
+/// Rule matches no correlation group took, for want of a group-by field.
+pub const DETECT_MISSING_GROUP_FIELDS: &str = "detect.correlation_missing_group_fields";
 /// Rules and correlations loaded at start.
 pub const DETECT_RULES_LOADED: &str = "detect.rules_loaded";
 /// Rule documents refused at start (each logged with its reason).
