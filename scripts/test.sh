@@ -34,8 +34,9 @@ cargo build --workspace --bins --locked
 
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast
+  # Doc tests first: nextest's summary is then the suite's closing line.
   cargo test --workspace --doc --locked
+  cargo nextest run --workspace --locked --no-fail-fast
 else
   cargo test --workspace --locked --no-fail-fast
 fi
