@@ -13,6 +13,8 @@
 // and a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::PathBuf;
 
 use gac_event::Timestamp;
@@ -55,27 +57,7 @@ fn render(sample: &str) -> String {
 }
 
 fn check(sample: &str) {
-    let actual = render(sample);
-    let path = data_dir().join(format!("{sample}.golden.jsonl"));
-    if std::env::var_os("GAC_BLESS").is_some() {
-        std::fs::write(&path, &actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with GAC_BLESS=1 to create)", path.display()));
-    if actual == expected {
-        return;
-    }
-    let (actual_lines, expected_lines): (Vec<_>, Vec<_>) =
-        (actual.lines().collect(), expected.lines().collect());
-    for (i, (a, e)) in actual_lines.iter().zip(&expected_lines).enumerate() {
-        assert_eq!(a, e, "{sample}: line {} differs from the golden", i + 1);
-    }
-    assert_eq!(
-        actual_lines.len(),
-        expected_lines.len(),
-        "{sample}: line count differs from the golden"
-    );
+    common::compare_golden(&format!("{sample}.golden.jsonl"), &render(sample));
 }
 
 #[test]

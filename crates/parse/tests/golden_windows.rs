@@ -16,6 +16,8 @@
 // and a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::PathBuf;
 
 use gac_event::{Event, Timestamp, field};
@@ -58,23 +60,7 @@ fn line(label: &str, event: &Event) -> String {
 }
 
 fn check(golden: &str, actual: &str) {
-    let path = data_dir().join(golden);
-    if std::env::var_os("GAC_BLESS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with GAC_BLESS=1 to create)", path.display()));
-    let (actual_lines, expected_lines): (Vec<_>, Vec<_>) =
-        (actual.lines().collect(), expected.lines().collect());
-    for (i, (a, e)) in actual_lines.iter().zip(&expected_lines).enumerate() {
-        assert_eq!(a, e, "{golden}: line {} differs from the golden", i + 1);
-    }
-    assert_eq!(
-        actual_lines.len(),
-        expected_lines.len(),
-        "{golden}: line count differs from the golden"
-    );
+    common::compare_golden(&format!("windows/{golden}"), actual);
 }
 
 fn parse_record(text: &str, format: Format) -> (Event, &'static str) {

@@ -288,6 +288,33 @@ pub fn record_names() -> Vec<&'static str> {
     RECORD_PARSERS.iter().map(|p| p.name).collect()
 }
 
+/// What the parsers' unit tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use gac_event::{Event, Timestamp};
+
+    use super::{Context, ParseFn};
+    use crate::time::TimePolicy;
+
+    /// Runs one parser on a line received 2025-07-01T03:00Z in Hanoi; panics if it fails.
+    pub(crate) fn run(f: ParseFn, line: &str) -> Event {
+        let policy = TimePolicy::new(chrono_tz::Asia::Ho_Chi_Minh);
+        let received: Timestamp = "2025-07-01T03:00:00Z".parse().expect("a valid time");
+        let ctx = Context {
+            received,
+            policy: &policy,
+        };
+        let mut e = Event::new(received, received, line);
+        f(line, &mut e, &ctx).expect("the parser reads the line");
+        e
+    }
+
+    /// A string field of the event.
+    pub(crate) fn s<'e>(e: &'e Event, name: &str) -> Option<&'e str> {
+        e.get_str(name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1158,21 +1158,7 @@ mod tests {
     use super::*;
     use crate::time::TimePolicy;
 
-    fn run(f: super::super::ParseFn, line: &str) -> Event {
-        let policy = TimePolicy::new(chrono_tz::Asia::Ho_Chi_Minh);
-        let received: Timestamp = "2025-07-01T03:00:00Z".parse().unwrap();
-        let ctx = Context {
-            received,
-            policy: &policy,
-        };
-        let mut e = Event::new(received, received, line);
-        f(line, &mut e, &ctx).unwrap();
-        e
-    }
-
-    fn s<'e>(e: &'e Event, name: &str) -> Option<&'e str> {
-        e.get_str(name)
-    }
+    use super::super::testing::{run, s};
 
     #[test]
     fn eve_alert() {
