@@ -13,8 +13,8 @@
 #      every batch and does nothing else (python3, the server's own certificate), to see
 #      the agent without the server competing for the cores.
 #    - rsyslog -> rsyslog: rsyslogd with imfile reading the file and omfwd (TCP) to a
-#      second rsyslogd (imtcp, omfile); the lines go as they are in the file
-#      (template "%rawmsg%\n"). Timed until the receiver's file holds every line.
+#      second rsyslogd (imtcp, omfile), rsyslog's default forwarding format (a syslog
+#      header around each line). Timed until the receiver's file holds every line.
 #    - rsyslog -> gac-server: the same sender into gac-server's syslog TCP input, timed
 #      until `gac search` counts every line.
 # 2. Steady state: a writer appends RATE lines/s for STEADY_SECS to an empty file the
@@ -68,6 +68,8 @@ cargo build --release -q -p gac-server -p gac-console -p gac-agent -p gac-benche
 mkdir -p "$WORK"
 RESULTS=$WORK/results.md
 : >"$RESULTS"
+NOTES=$WORK/notes.txt
+: >"$NOTES"
 out() { tee -a "$RESULTS"; }
 
 commit() {
@@ -98,7 +100,7 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b - a) / 1e9}'; }
-cpu_s() { awk -v d="$1" -v t="$CLK_TCK" 'BEGIN {printf "%.1f", d / t}'; }
+cpu_s() { awk -v d="$1" -v t="$CLK_TCK" 'BEGIN {printf "%.2f", d / t}'; }
 div() { awk -v a="$1" -v b="$2" -v f="${3:-%.1f}" 'BEGIN {if (b > 0) printf f, a / b; else printf "-"}'; }
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1048576}'; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
@@ -113,6 +115,7 @@ cleanup() {
   if [ "$AUTOGROUP" = 1 ]; then echo 0 >"/proc/$$/autogroup"; fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 wait_quiet() {
   local deadline=$((SECONDS + QUIET_WAIT_SECS)) a b busy
@@ -175,6 +178,13 @@ agent_start() {
 # Lines of $2 the agent in $1 has had acknowledged (its checkpoint).
 acked() { grep -o "\"$2\":[0-9]*" "$1/state/checkpoint.json" 2>/dev/null | head -1 | cut -d: -f2 || true; }
 
+# The agent's counters that say whether it waited (from its "agent stopped" log line).
+agent_notes() {
+  local c
+  c=$(grep 'agent stopped' "$3" | tail -1 | grep -oE '"(file.lines|file.lines_cut|spool.full_pauses|ship.batches_acked|ship.retry_later|ship.network_errors)": [0-9]+' | tr -d '"' | tr '\n' ' ' || true)
+  echo "- run $1, $2: agent counters: ${c:-none logged}" >>"$NOTES"
+}
+
 # A TLS endpoint that answers 200 to every request, with the server's certificate.
 null_sink_start() {
   local pki=$1/data/pki
@@ -183,6 +193,7 @@ import http.server, ssl, sys
 port, cert, key, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
         while n > 0:
@@ -219,8 +230,7 @@ rsyslog_receiver_start() {
   cat >"$dir/receiver.conf" <<EOF
 global(workDirectory="$dir/recv-spool" maxMessageSize="64k")
 module(load="imtcp")
-template(name="raw" type="string" string="%rawmsg%\n")
-ruleset(name="store") { action(type="omfile" file="$dir/received.log" template="raw") }
+ruleset(name="store") { action(type="omfile" file="$dir/received.log") }
 input(type="imtcp" address="127.0.0.1" port="$RSYSLOG_PORT" ruleset="store")
 EOF
   "${RUN[@]}" "$RSYSLOGD" -n -f "$dir/receiver.conf" -i "$dir/receiver.pid" 2>"$dir/receiver.log" &
@@ -236,10 +246,7 @@ rsyslog_sender_conf() {
   cat >"$dir/sender.conf" <<EOF
 global(workDirectory="$dir/send-spool" maxMessageSize="64k")
 module(load="imfile")
-template(name="raw" type="string" string="%rawmsg%\n")
-ruleset(name="ship") {
-  action(type="omfwd" target="127.0.0.1" port="$port" protocol="tcp" template="raw")
-}
+ruleset(name="ship") { action(type="omfwd" target="127.0.0.1" port="$port" protocol="tcp") }
 input(type="imfile" file="$file" tag="bench:" ruleset="ship")
 EOF
 }
@@ -316,11 +323,11 @@ if [ "$SKIP_THROUGHPUT" != 1 ]; then
         row "$i" "gac-agent -> gac-server: searchable" "$(secs "$t0" "$t_search")" \
           "$(ticks "$AGENT_PID")" "$(status_kib "$AGENT_PID" VmHWM)" \
           "$(( $(ticks "$SERVER_PID") - s0 ))" "$(( $(machine_ticks) - m0 ))" "$lb"
-        echo "server peak RSS run $i: $(div "$(status_kib "$SERVER_PID" VmHWM)" 1024 %.0f) MiB" >>"$WORK/notes.txt"
+        echo "- run $i, gac-agent -> gac-server: server peak RSS $(div "$(status_kib "$SERVER_PID" VmHWM)" 1024 %.0f) MiB" >>"$NOTES"
       fi
     fi
     stop_pid "$AGENT_PID"
-    grep -q 'file.lines_cut": 0' "$d/agent/agent.log" || log "run $i: the agent cut lines"
+    agent_notes "$i" "gac-agent -> gac-server" "$d/agent/agent.log"
 
     # gac-agent -> null sink (enrolled with the real server, which then stops).
     log "run $i: gac-agent -> null sink"
@@ -344,6 +351,7 @@ if [ "$SKIP_THROUGHPUT" != 1 ]; then
     done
     [ -n "$t_acked" ] || log "run $i: the agent did not finish against the null sink"
     stop_pid "$AGENT_PID"; stop_pid "$NULL_PID"
+    agent_notes "$i" "gac-agent -> null sink" "$d/agent/agent.log"
 
     # rsyslog imfile -> omfwd -> rsyslog imtcp -> omfile.
     log "run $i: rsyslog -> rsyslog"
@@ -359,7 +367,7 @@ if [ "$SKIP_THROUGHPUT" != 1 ]; then
         last=$size; t_grew=$t
         snd=$(ticks "$SEND_PID"); rcv=$(ticks "$RECV_PID"); mt=$(machine_ticks)
         hwm=$(status_kib "$SEND_PID" VmHWM)
-      elif [ "$size" -ge "$BYTES" ] || [ $((t - t_grew)) -gt 2000000000 ]; then
+      elif [ $((t - t_grew)) -gt 1000000000 ]; then
         # Stopped growing: done if every line is there.
         [ "$(wc -l <"$d/received.log" 2>/dev/null || echo 0)" -ge "$LINES" ] && { done_ok=1; break; }
       fi
@@ -385,11 +393,12 @@ if [ "$SKIP_THROUGHPUT" != 1 ]; then
       row "$i" "rsyslog -> gac-server: searchable" "$(secs "$t0" "$t_search")" \
         "$(ticks "$SEND_PID")" "$(status_kib "$SEND_PID" VmHWM)" \
         "$(( $(ticks "$SERVER_PID") - s0 ))" "$(( $(machine_ticks) - m0 ))" "$lb"
+      echo "- run $i, rsyslog -> gac-server: server peak RSS $(div "$(status_kib "$SERVER_PID" VmHWM)" 1024 %.0f) MiB" >>"$NOTES"
     fi
     stop_pid "$SEND_PID"; stop_pid "$SERVER_PID"
   done
   echo | out
-  [ -f "$WORK/notes.txt" ] && { cat "$WORK/notes.txt" | out; rm -f "$WORK/notes.txt"; echo | out; }
+  { cat "$NOTES"; echo; } | out
 fi
 
 # --- 2. steady state ------------------------------------------------------------------

@@ -78,11 +78,11 @@ bash demo/attack.sh > "$DATA/attack.log"
 cat "$DATA/attack.log" > "/dev/tcp/127.0.0.1/$SYSLOG_PORT"
 sent=$((sent + $(wc -l < "$DATA/attack.log")))
 echo "== sent $sent records over syslog; the agent ships $shipped and live.log; waiting until they are searchable"
-count() { "$BIN/gac" search "$1" --limit 0 | tail -1 | awk '{print $4}'; }
+count() { "$BIN/gac" search "$1" --limit 0 2>/dev/null | tail -1 | awk '{print $4}' || true; }
 ok=0
 for _ in $(seq 300); do
-  n=$(count 'NOT event.kind:alert AND NOT agent.id:*')
-  a=$(count "agent.id:* AND NOT log.source:\"$LIVE_LOG\"")
+  n=$(count 'NOT event.kind:alert AND NOT input.name:agent')
+  a=$(count "input.name:agent AND NOT log.source:\"$LIVE_LOG\"")
   if [ "${n:-0}" -ge "$sent" ] && [ "${a:-0}" -ge "$shipped" ]; then ok=1; break; fi
   sleep 0.2
 done
