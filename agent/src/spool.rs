@@ -882,6 +882,34 @@ fn read_frame(r: &mut impl Read, buf: &mut Vec<u8>, left: u64) -> Option<Block> 
     Block::decode(buf)
 }
 
+/// Reads and acknowledges everything spooled, as (source, seq, text or
+/// `LOSS:<reason>`): what the inputs' tests compare against.
+#[cfg(test)]
+pub(crate) fn drain_for_tests(spool: &std::sync::Mutex<Spool>) -> Vec<(String, u64, String)> {
+    let mut s = spool.lock().expect("no test panicked holding the spool");
+    let mut out = Vec::new();
+    while let Some(b) = s.read_batch(1 << 20, 1 << 20).expect("the spool reads") {
+        for bl in b.blocks {
+            match &bl.body {
+                BlockBody::Lines(l) => {
+                    for (k, line) in l.iter().enumerate() {
+                        out.push((
+                            bl.source.clone(),
+                            bl.first_seq + k as u64,
+                            String::from_utf8_lossy(line).into_owned(),
+                        ));
+                    }
+                }
+                BlockBody::Loss { reason, .. } => {
+                    out.push((bl.source.clone(), bl.first_seq, format!("LOSS:{reason}")))
+                }
+            }
+        }
+        s.ack(b.end);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

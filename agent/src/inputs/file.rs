@@ -853,7 +853,7 @@ mod tests {
     use super::*;
     use crate::config::SpoolConfig;
     use crate::metrics::Metrics;
-    use crate::spool::{BlockBody, Spool, SpoolPos};
+    use crate::spool::{Spool, SpoolPos};
     use std::io::Write;
     use std::sync::atomic::AtomicBool;
 
@@ -936,28 +936,7 @@ mod tests {
         }
         /// Every record spooled so far as (source, seq, text or "LOSS:reason").
         fn drain(&self) -> Vec<(String, u64, String)> {
-            let mut s = self.spool.lock().unwrap();
-            let mut out = Vec::new();
-            while let Some(b) = s.read_batch(1 << 20, 1 << 20).unwrap() {
-                for bl in b.blocks {
-                    match &bl.body {
-                        BlockBody::Lines(l) => {
-                            for (k, line) in l.iter().enumerate() {
-                                out.push((
-                                    bl.source.clone(),
-                                    bl.first_seq + k as u64,
-                                    String::from_utf8_lossy(line).into_owned(),
-                                ));
-                            }
-                        }
-                        BlockBody::Loss { reason, .. } => {
-                            out.push((bl.source.clone(), bl.first_seq, format!("LOSS:{reason}")))
-                        }
-                    }
-                }
-                s.ack(b.end);
-            }
-            out
+            crate::spool::drain_for_tests(&self.spool)
         }
         fn texts(&self) -> Vec<String> {
             self.drain().into_iter().map(|x| x.2).collect()

@@ -480,7 +480,7 @@ mod tests {
     use super::*;
     use crate::config::{RelayProtocol, SpoolConfig};
     use crate::metrics::Metrics;
-    use crate::spool::{BlockBody, Spool, SpoolPos};
+    use crate::spool::{Spool, SpoolPos};
     use std::collections::BTreeMap;
     use std::sync::atomic::AtomicBool;
 
@@ -542,28 +542,7 @@ mod tests {
     }
 
     fn drain(spool: &Arc<Mutex<Spool>>) -> Vec<(String, u64, String)> {
-        let mut s = spool.lock().unwrap();
-        let mut out = Vec::new();
-        while let Some(b) = s.read_batch(1 << 20, 1 << 20).unwrap() {
-            for bl in b.blocks {
-                match &bl.body {
-                    BlockBody::Lines(l) => {
-                        for (k, line) in l.iter().enumerate() {
-                            out.push((
-                                bl.source.clone(),
-                                bl.first_seq + k as u64,
-                                String::from_utf8_lossy(line).into_owned(),
-                            ));
-                        }
-                    }
-                    BlockBody::Loss { reason, .. } => {
-                        out.push((bl.source.clone(), bl.first_seq, format!("LOSS:{reason}")))
-                    }
-                }
-            }
-            s.ack(b.end);
-        }
-        out
+        crate::spool::drain_for_tests(spool)
     }
 
     fn relay_cfg(protocol: RelayProtocol) -> RelayConfig {
