@@ -173,10 +173,14 @@ pub(super) fn iptables_applies(_app: Option<&str>, msg: &str) -> bool {
 /// Where the key=value part starts: the first `IN=` or `OUT=` at a word start.
 fn kv_start(s: &str) -> Option<usize> {
     let b = s.as_bytes();
-    (0..b.len()).find(|&i| {
-        (i == 0 || matches!(b[i - 1], b' ' | b']' | b':'))
-            && (b[i..].starts_with(b"IN=") || b[i..].starts_with(b"OUT="))
-    })
+    let at_boundary = |i: usize| i == 0 || matches!(b[i - 1], b' ' | b']' | b':');
+    // Only the places where "IN=" or "OUT=" occur are candidates (a substring search,
+    // not a prefix test at every byte): the first at a field boundary wins.
+    let first = |key: &str| s.match_indices(key).map(|(i, _)| i).find(|&i| at_boundary(i));
+    match (first("IN="), first("OUT=")) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 pub(super) fn parse_iptables(
@@ -478,8 +482,12 @@ pub(super) fn detect_fortigate(s: &str) -> bool {
 /// FortiOS's own format: `date=` first, or `logid=` with `devid=` or `type=`/`subtype=` as
 /// whole keys. A FortiGate sending CEF (`FTNTFGTlogid=`) is left to the CEF parser.
 pub(super) fn fortigate_applies(_app: Option<&str>, msg: &str) -> bool {
+    // Asked of every syslog message that reaches this parser: no allocation here.
     let has_key = |k: &str| {
-        msg.strip_prefix(k).is_some_and(|r| r.starts_with('=')) || msg.contains(&format!(" {k}="))
+        msg.match_indices(k).any(|(i, _)| {
+            (i == 0 || msg.as_bytes()[i - 1] == b' ')
+                && msg.as_bytes().get(i + k.len()) == Some(&b'=')
+        })
     };
     detect_fortigate(msg)
         || (!msg.starts_with("CEF:")
