@@ -34,7 +34,7 @@ use crate::index::store::{Writers, day_of, expired_days};
 use crate::index::{Schema, Searcher, Store};
 use crate::intake::{self, InputCounters, ToWal};
 use crate::metrics::{self, Counter, Metrics};
-use crate::wal::{self, DurableEnd, RawRecord, Read2, WalReader, WalWriter};
+use crate::wal::{self, DurableEnd, RawRecord, WalReader, WalStep, WalWriter};
 
 /// Records waiting for the log writer. At 50,000 records/s this is about 0.3 s of
 /// input: enough to ride out one slow fsync; beyond it TCP senders are slowed down and
@@ -391,8 +391,8 @@ impl Indexer {
             while let Some(step) = reader.next(end)? {
                 tick += 1;
                 match step {
-                    Read2::Record(seq, rec) => self.index(seq, rec, tick)?,
-                    Read2::Lost { from, to, error } => {
+                    WalStep::Record(seq, rec) => self.index(seq, rec, tick)?,
+                    WalStep::Lost { from, to, error } => {
                         self.counters.wal_corrupt.add(to - from);
                         tracing::error!(%error, from, to, "records lost to damage in the write-ahead log");
                     }

@@ -447,7 +447,7 @@ pub struct WalReader {
 
 /// One step of the reader.
 #[derive(Debug)]
-pub enum Read2 {
+pub enum WalStep {
     Record(u64, RawRecord),
     /// Records from `from` up to `to` could not be read (damage on disk); the reader
     /// has moved past them.
@@ -507,7 +507,7 @@ impl WalReader {
     }
 
     /// The next record below `durable_end`, or `None` when the reader has caught up.
-    pub fn next(&mut self, durable_end: u64) -> Result<Option<Read2>, WalError> {
+    pub fn next(&mut self, durable_end: u64) -> Result<Option<WalStep>, WalError> {
         if self.next_seq >= durable_end {
             return Ok(None);
         }
@@ -521,7 +521,7 @@ impl WalReader {
         match read_frame(file, &mut self.buf).map_err(io_err(path))? {
             Frame::Record(seq, rec, _) if seq == self.next_seq => {
                 self.next_seq += 1;
-                Ok(Some(Read2::Record(seq, rec)))
+                Ok(Some(WalStep::Record(seq, rec)))
             }
             Frame::End => {
                 // The writer rolled to the next segment, which must start here.
@@ -550,7 +550,7 @@ impl WalReader {
                     .unwrap_or(durable_end);
                 self.next_seq = after;
                 self.file = None;
-                Ok(Some(Read2::Lost {
+                Ok(Some(WalStep::Lost {
                     from,
                     to: after,
                     error,
@@ -586,8 +586,8 @@ mod tests {
         let mut out = Vec::new();
         while let Some(step) = reader.next(end).unwrap() {
             match step {
-                Read2::Record(seq, r) => out.push((seq, r)),
-                Read2::Lost { error, .. } => panic!("unexpected loss: {error}"),
+                WalStep::Record(seq, r) => out.push((seq, r)),
+                WalStep::Lost { error, .. } => panic!("unexpected loss: {error}"),
             }
         }
         out
@@ -627,7 +627,7 @@ mod tests {
         let mut reader = WalReader::open_at(dir.path(), 0).unwrap();
         assert!(matches!(
             reader.next(end).unwrap(),
-            Some(Read2::Record(0, _))
+            Some(WalStep::Record(0, _))
         ));
         assert!(reader.next(end).unwrap().is_none());
         w.append(&rec(1)).unwrap();
@@ -636,7 +636,7 @@ mod tests {
         let end = w.sync().unwrap();
         assert!(matches!(
             reader.next(end).unwrap(),
-            Some(Read2::Record(1, _))
+            Some(WalStep::Record(1, _))
         ));
     }
 
@@ -699,8 +699,8 @@ mod tests {
         let mut lost = None;
         while let Some(step) = reader.next(end).unwrap() {
             match step {
-                Read2::Record(..) => records += 1,
-                Read2::Lost { from, to, .. } => lost = Some((from, to)),
+                WalStep::Record(..) => records += 1,
+                WalStep::Lost { from, to, .. } => lost = Some((from, to)),
             }
         }
         let (from, to) = lost.expect("damage must be reported");
