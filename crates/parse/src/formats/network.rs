@@ -176,7 +176,11 @@ fn kv_start(s: &str) -> Option<usize> {
     let at_boundary = |i: usize| i == 0 || matches!(b[i - 1], b' ' | b']' | b':');
     // Only the places where "IN=" or "OUT=" occur are candidates (a substring search,
     // not a prefix test at every byte): the first at a field boundary wins.
-    let first = |key: &str| s.match_indices(key).map(|(i, _)| i).find(|&i| at_boundary(i));
+    let first = |key: &str| {
+        s.match_indices(key)
+            .map(|(i, _)| i)
+            .find(|&i| at_boundary(i))
+    };
     match (first("IN="), first("OUT=")) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
