@@ -293,7 +293,7 @@ fn alert_base(event: &Event, title: &str, level: gac_event::Severity) -> Event {
     alert.set(field::RULE_NAME, title);
     alert.set(field::RULE_RULESET, "sigma");
     alert.set(field::LOG_LEVEL, level.name());
-    for name in CONTEXT_FIELDS {
+    for &name in CONTEXT_FIELDS {
         if let Some(v) = event.get(name) {
             alert.set(name, v.clone());
         }
@@ -361,7 +361,7 @@ fn correlation_alert(event: &Event, c: &CorrelationMatch<'_>) -> Event {
         Timestamp::from_nanos(c.first_ns).to_string(),
     );
     for (name, value) in &c.group {
-        alert.set(&format!("{}.{name}", field::ALERT_GROUP), value.as_str());
+        alert.set(format!("{}.{name}", field::ALERT_GROUP), value.as_str());
     }
     alert.add_tag(tag::CORRELATION);
     alert

@@ -30,12 +30,12 @@ fn alert_summary(e: &Event) -> String {
             about.push(format!("{label}={v}"));
         }
     }
-    for (name, value) in e.fields.range(format!("{}.", field::ALERT_GROUP)..) {
+    for (name, value) in e.fields.with_prefix(&format!("{}.", field::ALERT_GROUP)) {
         let Some(group) = name
             .strip_prefix(field::ALERT_GROUP)
             .and_then(|n| n.strip_prefix('.'))
         else {
-            break;
+            continue;
         };
         about.push(format!("{group}={value}"));
     }

@@ -492,7 +492,7 @@ fn flatten(e: &mut Event, name: &str, v: &Json) {
         }
         other => {
             if let Some(v) = json_value(other) {
-                e.set(name, v);
+                e.set(gac_event::Name::new(name), v);
             }
         }
     }
@@ -506,9 +506,9 @@ fn json_value(v: &Json) -> Option<Value> {
             Some(i) => Value::Int(i),
             None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         }),
-        Json::String(s) => Some(Value::Str(s.clone())),
+        Json::String(s) => Some(Value::from(s.as_str())),
         Json::Array(items) => Some(Value::List(items.iter().filter_map(json_value).collect())),
-        Json::Object(_) => Some(Value::Str(v.to_string())),
+        Json::Object(_) => Some(Value::from(v.to_string())),
     }
 }
 

@@ -148,7 +148,7 @@ fn windows_event(flat: &Json) -> Option<Event> {
             "Provider_Name" => e.set("winlog.provider_name", text),
             "Computer" => e.set("winlog.computer_name", text),
             "EventRecordID" => e.set("winlog.record_id", text),
-            other => e.set(&format!("winlog.event_data.{other}"), text),
+            other => e.set(format!("winlog.event_data.{other}"), text),
         }
     }
     Some(e)

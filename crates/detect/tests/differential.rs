@@ -256,7 +256,7 @@ fn the_gates_and_prefilter_change_no_answer_with_the_real_mappings() {
                     "EventID" => e.set("winlog.event_id", text.parse::<i64>().unwrap_or(0)),
                     "Provider_Name" => e.set("winlog.provider_name", text),
                     "Computer" => e.set("winlog.computer_name", text),
-                    other => e.set(&format!("winlog.event_data.{other}"), text),
+                    other => e.set(format!("winlog.event_data.{other}"), text),
                 }
             }
             events.push((id, e));

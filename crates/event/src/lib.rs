@@ -9,22 +9,47 @@
 
 pub mod api;
 pub mod field;
+mod fields;
 mod severity;
 pub mod tag;
 mod time;
 mod value;
 pub mod wire;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
+pub use compact_str::{CompactString, ToCompactString, format_compact};
+pub use fields::{Fields, Iter as FieldsIter, Name};
 pub use severity::Severity;
 pub use time::{Timestamp, TimestampError};
 pub use value::Value;
 
-/// The flat map of an event's optional fields, keyed by ECS dotted name.
-pub type Fields = BTreeMap<String, Value>;
+/// What [`Event::set`] takes as a field name: a constant `&'static str` (stored as it
+/// is, never copied) or a name made at run time (`String`, [`Name`]). A borrowed
+/// run-time `&str` must be made owned first (`Name::new(s)`), so that copying a name is
+/// always visible at the call.
+pub trait IntoName {
+    /// The name as stored.
+    fn into_name(self) -> Name;
+}
+
+impl IntoName for &'static str {
+    fn into_name(self) -> Name {
+        CompactString::const_new(self)
+    }
+}
+
+impl IntoName for String {
+    fn into_name(self) -> Name {
+        CompactString::from(self)
+    }
+}
+
+impl IntoName for CompactString {
+    fn into_name(self) -> Name {
+        self
+    }
+}
 
 /// One log record after parsing.
 ///
@@ -46,7 +71,7 @@ pub struct Event {
     pub fields: Fields,
     /// Markers about how the event was made (see [`tag`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
+    pub tags: Vec<Name>,
 }
 
 impl Event {
@@ -61,9 +86,10 @@ impl Event {
         }
     }
 
-    /// Sets a field, replacing any earlier value.
-    pub fn set(&mut self, name: &str, value: impl Into<Value>) {
-        self.fields.insert(name.to_owned(), value.into());
+    /// Sets a field, replacing any earlier value. A name given as a constant (see
+    /// [`field`]) is kept as the `&'static str` it is: nothing is copied.
+    pub fn set(&mut self, name: impl IntoName, value: impl Into<Value>) {
+        self.fields.insert(name.into_name(), value.into());
     }
 
     /// The value of a field, if present.
@@ -84,7 +110,7 @@ impl Event {
     /// Adds a tag unless it is already there.
     pub fn add_tag(&mut self, tag: &str) {
         if !self.has_tag(tag) {
-            self.tags.push(tag.to_owned());
+            self.tags.push(Name::new(tag));
         }
     }
 

@@ -2,17 +2,19 @@
 
 use std::fmt;
 
+use compact_str::{CompactString, ToCompactString};
 use serde::{Deserialize, Serialize};
 
 /// A field value. Addresses are strings in their canonical text form; the index gives
-/// the well-known address fields their own typed columns.
+/// the well-known address fields their own typed columns. Strings of up to 24 bytes
+/// (user names, addresses, ECS keywords) are stored inline, without an allocation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    Str(CompactString),
     List(Vec<Value>),
 }
 
@@ -54,14 +56,28 @@ impl fmt::Display for Value {
     }
 }
 
+impl Value {
+    /// A string value from a constant: stored as the `&'static str` (or inline), never
+    /// copied to the heap.
+    pub const fn from_static(s: &'static str) -> Self {
+        Value::Str(CompactString::const_new(s))
+    }
+}
+
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::Str(s.to_owned())
+        Value::Str(CompactString::new(s))
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Self {
+        Value::Str(CompactString::from(s))
+    }
+}
+
+impl From<CompactString> for Value {
+    fn from(s: CompactString) -> Self {
         Value::Str(s)
     }
 }
@@ -98,6 +114,6 @@ impl From<f64> for Value {
 
 impl From<std::net::IpAddr> for Value {
     fn from(ip: std::net::IpAddr) -> Self {
-        Value::Str(ip.to_string())
+        Value::Str(ip.to_compact_string())
     }
 }

@@ -91,7 +91,7 @@ fn fields_of(event: &Event) -> (Timestamp, Vec<(String, String)>) {
     let fields = event
         .fields
         .iter()
-        .map(|(k, v)| (k.clone(), v.to_string()))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     (event.timestamp, fields)
 }

@@ -635,10 +635,10 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn event(fields: &[(&str, &str)]) -> Event {
+    fn event(fields: &[(&'static str, &str)]) -> Event {
         let mut e = Event::new(Timestamp::from_nanos(0), Timestamp::from_nanos(0), "m");
         for (k, v) in fields {
-            e.set(k, *v);
+            e.set(*k, *v);
         }
         e
     }
@@ -649,7 +649,7 @@ mod tests {
         )
     }
 
-    fn place<'a>(inv: &'a Inventory, fields: &[(&str, &str)]) -> Option<Match<'a>> {
+    fn place<'a>(inv: &'a Inventory, fields: &[(&'static str, &str)]) -> Option<Match<'a>> {
         let e = event(fields);
         let get = |f| e.get_str(f).map(ip);
         inv.find(

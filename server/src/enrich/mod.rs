@@ -318,10 +318,10 @@ mod tests {
     use super::*;
     use gac_event::Timestamp;
 
-    fn event(fields: &[(&str, &str)]) -> Event {
+    fn event(fields: &[(&'static str, &str)]) -> Event {
         let mut e = Event::new(Timestamp::from_nanos(0), Timestamp::from_nanos(0), "m");
         for (k, v) in fields {
-            e.set(k, *v);
+            e.set(*k, *v);
         }
         e
     }

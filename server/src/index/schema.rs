@@ -180,7 +180,7 @@ impl Schema {
                 !NOT_IN_ATTRS.contains(&name.as_str())
                     && !self.fixed.iter().any(|(n, _, _)| n == name)
             })
-            .map(|(name, value)| (name.clone(), to_owned_value(value)))
+            .map(|(name, value)| (name.to_string(), to_owned_value(value)))
             .collect();
         if !attrs.is_empty() {
             doc.add_object(self.attrs, attrs);
@@ -237,7 +237,7 @@ fn to_owned_value(value: &Value) -> OwnedValue {
         Value::Bool(b) => OwnedValue::Bool(*b),
         Value::Int(i) => OwnedValue::I64(*i),
         Value::Float(x) => OwnedValue::F64(*x),
-        Value::Str(s) => OwnedValue::Str(s.clone()),
+        Value::Str(s) => OwnedValue::Str(s.to_string()),
         Value::List(items) => OwnedValue::Array(items.iter().map(to_owned_value).collect()),
     }
 }

@@ -401,7 +401,7 @@ fn fill(kind: &str, pairs: &[(&str, Raw<'_>)], event: &mut Event) {
             }
         }
         let name = format!("{}.{key}", field::AUDITD_DATA);
-        event.set(&name, value.into_owned());
+        event.set(name, value.into_owned());
     }
 
     if let Some(ok) = outcome {
@@ -417,7 +417,7 @@ fn fill(kind: &str, pairs: &[(&str, Raw<'_>)], event: &mut Event) {
             .join(" ");
         event.set(
             field::PROCESS_ARGS,
-            Value::List(args.into_iter().map(|(_, a)| Value::Str(a)).collect()),
+            Value::List(args.into_iter().map(|(_, a)| Value::from(a)).collect()),
         );
         event.set(field::PROCESS_COMMAND_LINE, command_line);
     }
@@ -430,7 +430,7 @@ fn fill(kind: &str, pairs: &[(&str, Raw<'_>)], event: &mut Event) {
     }
 }
 
-fn set_int(event: &mut Event, name: &str, value: &str) {
+fn set_int(event: &mut Event, name: &'static str, value: &str) {
     if let Ok(n) = value.parse::<i64>() {
         event.set(name, n);
     }

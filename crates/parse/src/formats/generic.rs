@@ -36,7 +36,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
-use gac_event::{Event, Severity, Value, field, tag};
+use gac_event::{Event, Name, Severity, Value, field, tag};
 use nom::bytes::complete::{tag as literal, take_while1};
 use nom::sequence::terminated;
 use nom::{IResult, Parser};
@@ -189,19 +189,19 @@ fn after_syslog_header<'t>(
     (Cow::Owned(body), app)
 }
 
-fn set_ip(event: &mut Event, name: &str, value: &str) {
+fn set_ip(event: &mut Event, name: &'static str, value: &str) {
     if let Ok(ip) = value.trim().parse::<IpAddr>() {
         event.set(name, ip);
     }
 }
 
-fn set_port(event: &mut Event, name: &str, value: &str) {
+fn set_port(event: &mut Event, name: &'static str, value: &str) {
     if let Ok(port) = value.trim().parse::<u16>() {
         event.set(name, port);
     }
 }
 
-fn set_text(event: &mut Event, name: &str, value: &str) {
+fn set_text(event: &mut Event, name: &'static str, value: &str) {
     let value = value.trim();
     if !value.is_empty() {
         event.set(name, value);
@@ -438,7 +438,7 @@ fn read_cef(s: &str, event: &mut Event, ctx: &Context<'_>) -> Result<bool, Forma
             _ => {}
         }
         event.set(
-            &format!("{}.{key}", field::CEF_EXTENSIONS),
+            format!("{}.{key}", field::CEF_EXTENSIONS),
             value.into_owned(),
         );
     }
@@ -577,7 +577,7 @@ fn read_leef(s: &str, event: &mut Event, ctx: &Context<'_>) -> Result<bool, Form
             _ => {}
         }
         event.set(
-            &format!("{}.{key}", field::LEEF_ATTRIBUTES),
+            format!("{}.{key}", field::LEEF_ATTRIBUTES),
             value.into_owned(),
         );
     }
@@ -639,7 +639,7 @@ pub(super) fn parse_json(
             continue;
         }
         if RESERVED.contains(&key.as_str()) {
-            event.set(&format!("{}.{key}", field::JSON), value);
+            event.set(format!("{}.{key}", field::JSON), value);
         } else {
             event.fields.insert(key, value);
         }
@@ -693,7 +693,7 @@ const ECS_OBJECTS: &[&str] = &[
 /// `host.name` the server adds) cannot live in one document tree: it moves to
 /// `json.<name>`.
 fn move_shadowed_names(event: &mut Event) {
-    let shadowed: Vec<String> = event
+    let shadowed: Vec<Name> = event
         .fields
         .keys()
         .filter(|name| {
@@ -701,17 +701,13 @@ fn move_shadowed_names(event: &mut Event) {
                 return true;
             }
             let child = format!("{name}.");
-            event
-                .fields
-                .range(child.clone()..)
-                .next()
-                .is_some_and(|(next, _)| next.starts_with(&child))
+            event.fields.with_prefix(&child).next().is_some()
         })
         .cloned()
         .collect();
     for name in shadowed {
         if let Some(value) = event.fields.remove(&name) {
-            event.set(&format!("{}.{name}", field::JSON), value);
+            event.set(format!("{}.{name}", field::JSON), value);
         }
     }
 }
@@ -748,16 +744,16 @@ fn scalar(value: serde_json::Value) -> Option<Value> {
         serde_json::Value::Number(n) => match n.as_i64() {
             Some(i) => Value::Int(i),
             // Above i64 (a u64 id): its digits, exactly.
-            None if n.is_u64() => Value::Str(n.to_string()),
+            None if n.is_u64() => Value::from(n.to_string()),
             None => Value::Float(n.as_f64()?),
         },
-        serde_json::Value::String(s) => Value::Str(s),
+        serde_json::Value::String(s) => Value::from(s),
         serde_json::Value::Array(items) => Value::List(
             items
                 .into_iter()
                 .filter_map(|item| match item {
                     nested @ (serde_json::Value::Object(_) | serde_json::Value::Array(_)) => {
-                        Some(Value::Str(nested.to_string()))
+                        Some(Value::from(nested.to_string()))
                     }
                     other => scalar(other),
                 })
@@ -812,7 +808,7 @@ pub(super) fn parse_kv(
             }
             _ => {}
         }
-        event.set(&format!("{}.{key}", field::KV), value.into_owned());
+        event.set(format!("{}.{key}", field::KV), value.into_owned());
     }
     if !timed && !had_header {
         time_from_receipt(event);

@@ -227,7 +227,7 @@ fn is_hostname(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
-fn set_nonempty(event: &mut Event, name: &str, value: &str) {
+fn set_nonempty(event: &mut Event, name: &'static str, value: &str) {
     if !value.is_empty() {
         event.set(name, value);
     }
@@ -1149,7 +1149,7 @@ fn group_pairs(pairs: &str, event: &mut Event) {
 }
 
 /// ECS ids are keywords: kept as the digits written.
-fn set_id(event: &mut Event, name: &str, value: &str) {
+fn set_id(event: &mut Event, name: &'static str, value: &str) {
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         event.set(name, value);
     }

@@ -30,7 +30,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use chrono::{NaiveDate, NaiveTime};
-use gac_event::{Event, Severity, Value, field, tag};
+use gac_event::{Event, IntoName, Severity, Value, field, tag};
 use nom::bytes::complete::{tag as literal, take_till, take_until, take_while1};
 use nom::character::complete::{char, space0, space1};
 use nom::combinator::opt;
@@ -272,8 +272,8 @@ pub(super) fn parse_iptables(
                 // The first of a repeated key (`LEN=` of IP, then of UDP) is the packet's.
                 if e.get(&name).is_none() {
                     match value.parse::<i64>() {
-                        Ok(n) => e.set(&name, n),
-                        Err(_) => e.set(&name, value),
+                        Ok(n) => e.set(name, n),
+                        Err(_) => e.set(name, value),
                     }
                 }
             }
@@ -367,7 +367,7 @@ fn filterlog(s: &str, e: &mut Event) -> Result<(), String> {
     }
     let pf = |name: &str| format!("{FILTERLOG}.{name}");
     for (i, name) in ["rule_number", "sub_rule", "anchor"].iter().enumerate() {
-        set_text_or_int(e, &pf(name), get(i));
+        set_text_or_int(e, pf(name), get(i));
     }
     if !tracker.is_empty() {
         e.set(field::RULE_ID, tracker);
@@ -382,7 +382,7 @@ fn filterlog(s: &str, e: &mut Event) -> Result<(), String> {
         };
         e.set(name, iface);
     }
-    set_text_or_int(e, &pf("reason"), get(5));
+    set_text_or_int(e, pf("reason"), get(5));
     let verdict = match get(6) {
         "pass" => Some(Verdict::Allow),
         // pf's default block policy drops without answering.
@@ -401,7 +401,7 @@ fn filterlog(s: &str, e: &mut Event) -> Result<(), String> {
         if get(8) == "4" { "ipv4" } else { "ipv6" },
     );
     for (i, name) in ip_fields.iter().enumerate() {
-        set_text_or_int(e, &pf(name), get(9 + i));
+        set_text_or_int(e, pf(name), get(9 + i));
     }
     let transport = transport(proto_text);
     if !transport.is_empty() {
@@ -410,9 +410,9 @@ fn filterlog(s: &str, e: &mut Event) -> Result<(), String> {
     if !proto_id.is_empty() {
         e.set(field::NETWORK_IANA_NUMBER, proto_id);
     }
-    set_text_or_int(e, &pf("length"), length);
-    set_address(e, field::SOURCE_IP, &pf("source"), src);
-    set_address(e, field::DESTINATION_IP, &pf("destination"), dst);
+    set_text_or_int(e, pf("length"), length);
+    set_address(e, field::SOURCE_IP, pf("source"), src);
+    set_address(e, field::DESTINATION_IP, pf("destination"), dst);
 
     let rest = &f[proto_start.min(f.len())..];
     let proto_fields: &[&str] = match transport.as_str() {
@@ -455,17 +455,17 @@ fn filterlog(s: &str, e: &mut Event) -> Result<(), String> {
     for (i, value) in rest.iter().enumerate() {
         match proto_fields.get(i) {
             Some(&"") => {}
-            Some(name) => set_text_or_int(e, &pf(name), value),
+            Some(name) => set_text_or_int(e, pf(name), value),
             // Fields past the known layout (ICMP details, `datalength=8` of other
             // protocols) are kept in order.
-            None => set_text_or_int(e, &pf(&format!("protocol_data.{i}")), value),
+            None => set_text_or_int(e, pf(&format!("protocol_data.{i}")), value),
         }
     }
     Ok(())
 }
 
 /// An integer when the text is one, else the text; empty text sets nothing.
-fn set_text_or_int(e: &mut Event, name: &str, value: &str) {
+fn set_text_or_int(e: &mut Event, name: impl IntoName, value: &str) {
     if value.is_empty() {
         return;
     }
@@ -740,7 +740,7 @@ fn fortigate(s: &str, e: &mut Event, ctx: &Context<'_>, whole_record: bool) -> R
         match ecs {
             Some(name) if is_numeric_field(name) => set_int(e, name, v),
             Some(name) => e.set(name, v),
-            None => e.set(&format!("{FORTINET_PREFIX}.{key}"), v),
+            None => e.set(format!("{FORTINET_PREFIX}.{key}"), v),
         }
     }
     // A threat's own severity outranks the log level's.
@@ -751,7 +751,7 @@ fn fortigate(s: &str, e: &mut Event, ctx: &Context<'_>, whole_record: bool) -> R
         e.set(field::EVENT_SEVERITY, sev.code());
     }
     if !trailing.is_empty() {
-        e.set(&format!("{FORTINET_PREFIX}.unparsed"), trailing);
+        e.set(format!("{FORTINET_PREFIX}.unparsed"), trailing);
     }
     Ok(())
 }
@@ -1083,11 +1083,11 @@ fn set_endpoints(e: &mut Event, src: &Endpoint<'_>, dst: &Endpoint<'_>) {
 fn set_endpoint(
     e: &mut Event,
     ep: &Endpoint<'_>,
-    ip: &str,
-    port: &str,
-    nat_ip: &str,
-    nat_port: &str,
-    name_field: &str,
+    ip: &'static str,
+    port: &'static str,
+    nat_ip: &'static str,
+    nat_port: &'static str,
+    name_field: &'static str,
 ) {
     set_address(e, ip, name_field, ep.addr);
     if let Some(p) = ep.port {

@@ -1081,13 +1081,13 @@ fn value_at<'a>(root: &'a Map<String, Json>, path: &[&str]) -> Option<&'a Json> 
     Some(v)
 }
 
-fn set_str(e: &mut Event, name: &str, v: Option<&str>) {
+fn set_str(e: &mut Event, name: &'static str, v: Option<&str>) {
     if let Some(v) = v.filter(|v| !v.is_empty()) {
         e.set(name, v);
     }
 }
 
-fn set_i64(e: &mut Event, name: &str, v: Option<i64>) {
+fn set_i64(e: &mut Event, name: &'static str, v: Option<i64>) {
     if let Some(v) = v {
         e.set(name, v);
     }
@@ -1145,7 +1145,7 @@ fn flatten_except(
         other => {
             if let Some(value) = json_to_value(other) {
                 *budget -= 1;
-                e.set(&format!("{prefix}.{rel}"), value);
+                e.set(format!("{prefix}.{rel}"), value);
             }
         }
     }

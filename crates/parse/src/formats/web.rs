@@ -28,7 +28,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
-use gac_event::{Event, Severity, Value, field, tag};
+use gac_event::{Event, IntoName, Name, Severity, Value, field, tag};
 use nom::bytes::complete::{tag as literal, take_until, take_while_m_n, take_while1};
 use nom::character::complete::char;
 use nom::combinator::opt;
@@ -476,7 +476,12 @@ fn split_host_port(s: &str) -> (&str, Option<u16>) {
 }
 
 /// An address that may be an IP or a name: `source.ip` or `source.domain`.
-pub(super) fn set_address(e: &mut Event, ip_field: &str, domain_field: &str, s: &str) {
+pub(super) fn set_address(
+    e: &mut Event,
+    ip_field: &'static str,
+    domain_field: impl IntoName,
+    s: &str,
+) {
     if s.is_empty() || s == "-" {
         return;
     }
@@ -785,7 +790,7 @@ fn nginx_error(s: &str, e: &mut Event, ctx: &Context<'_>) -> Result<(), String> 
             "host" => set_host_port(e, value),
             "referrer" => e.set(field::HTTP_REQUEST_REFERRER, value),
             _ if !value.is_empty() => {
-                e.set(&format!("{NGINX_ERROR}.{}", key.replace(' ', "_")), value);
+                e.set(format!("{NGINX_ERROR}.{}", key.replace(' ', "_")), value);
             }
             _ => {}
         }
@@ -946,7 +951,7 @@ fn syslog_level_code(level: &str) -> Option<u8> {
 }
 
 /// An integer field from decimal text; text that is not one is ignored.
-pub(super) fn set_int(e: &mut Event, name: &str, s: &str) {
+pub(super) fn set_int(e: &mut Event, name: &'static str, s: &str) {
     if let Ok(n) = s.parse::<i64>() {
         e.set(name, n);
     }
@@ -1007,7 +1012,7 @@ pub(super) fn set_class(
 }
 
 /// A string for one word, a list for several, nothing for none.
-pub(super) fn set_words(e: &mut Event, name: &str, words: &[&str]) {
+pub(super) fn set_words(e: &mut Event, name: &'static str, words: &[&str]) {
     match words {
         [] => {}
         [one] => e.set(name, *one),
@@ -1033,7 +1038,7 @@ pub(super) fn flatten_json(e: &mut Event, prefix: &str, v: &serde_json::Value, b
         other => {
             if let Some(value) = json_to_value(other) {
                 *budget -= 1;
-                e.set(prefix, value);
+                e.set(Name::new(prefix), value);
             }
         }
     }
@@ -1052,7 +1057,7 @@ pub(super) fn json_to_value(v: &serde_json::Value) -> Option<Value> {
         serde_json::Value::String(s) => Some(Value::from(s.as_str())),
         serde_json::Value::Array(items) => {
             if items.iter().any(|i| i.is_object() || i.is_array()) {
-                return Some(Value::Str(v.to_string()));
+                return Some(Value::from(v.to_string()));
             }
             let list: Vec<Value> = items.iter().filter_map(json_to_value).collect();
             (!list.is_empty()).then_some(Value::List(list))

@@ -399,9 +399,9 @@ fn item_value(v: &Json) -> Option<Value> {
     match v {
         Json::Null => None,
         Json::String(s) if s.is_empty() => None,
-        Json::String(s) => Some(Value::Str(s.clone())),
-        Json::Number(n) => Some(Value::Str(n.to_string())),
-        Json::Bool(b) => Some(Value::Str(b.to_string())),
+        Json::String(s) => Some(Value::from(s.as_str())),
+        Json::Number(n) => Some(Value::from(n.to_string())),
+        Json::Bool(b) => Some(Value::from_static(if *b { "true" } else { "false" })),
         // Unnamed `<Data>` elements repeat: one list.
         Json::Array(items) => {
             let list: Vec<Value> = items.iter().filter_map(item_value).collect();
@@ -410,7 +410,7 @@ fn item_value(v: &Json) -> Option<Value> {
         Json::Object(obj) => match obj.get("#text") {
             Some(text) => item_value(text),
             // Structured content (XML inside an item): kept whole rather than guessed at.
-            None => Some(Value::Str(v.to_string())),
+            None => Some(Value::from(v.to_string())),
         },
     }
 }
@@ -508,7 +508,7 @@ fn record_time(s: &str) -> RecordTime {
 }
 
 /// A Winlogbeat-made ECS value, checked as strictly as the ones derived here.
-fn set_ecs_from_shipper(event: &mut Event, name: &str, v: &Json) {
+fn set_ecs_from_shipper(event: &mut Event, name: &'static str, v: &Json) {
     match name {
         field::SOURCE_IP => {
             if let Some(s) = v.as_str() {
@@ -558,7 +558,7 @@ pub(crate) fn normalise(w: &WinEvent, event: &mut Event, ctx: &Context<'_>) {
     }
     for (name, value) in &w.data {
         event.set(
-            &format!("{}.{name}", field::WINLOG_EVENT_DATA),
+            format!("{}.{name}", field::WINLOG_EVENT_DATA),
             value.clone(),
         );
     }
@@ -853,7 +853,7 @@ fn sysmon_ecs(w: &WinEvent, id: i64, event: &mut Event) {
     }
 }
 
-fn set_str(event: &mut Event, name: &str, value: Option<&str>) {
+fn set_str(event: &mut Event, name: &'static str, value: Option<&str>) {
     if let Some(v) = value {
         event.set(name, v);
     }
@@ -873,7 +873,7 @@ fn set_file(event: &mut Event, path: Option<&str>) {
 
 /// Process ids: the Security log writes them in hex (`0x1fc`), Sysmon in decimal. Zero
 /// means "no process" there, so it is left out.
-fn set_pid(event: &mut Event, name: &str, pid: Option<&str>) {
+fn set_pid(event: &mut Event, name: &'static str, pid: Option<&str>) {
     let parsed = pid.and_then(
         |p| match p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
             Some(hex) => i64::from_str_radix(hex, 16).ok(),
@@ -886,7 +886,7 @@ fn set_pid(event: &mut Event, name: &str, pid: Option<&str>) {
 }
 
 /// Ports, leaving out `0`, which the Security log writes when there was none.
-fn set_port(event: &mut Event, name: &str, port: Option<&str>) {
+fn set_port(event: &mut Event, name: &'static str, port: Option<&str>) {
     if let Some(port) = port.and_then(|p| p.parse::<u16>().ok()).filter(|p| *p > 0) {
         event.set(name, port);
     }
@@ -894,7 +894,7 @@ fn set_port(event: &mut Event, name: &str, port: Option<&str>) {
 
 /// Addresses in canonical form, IPv4-mapped IPv6 (`::ffff:10.0.0.1`) as IPv4; anything
 /// that is not an address (`-`, a host name) is left out, since the index types the column.
-fn set_ip(event: &mut Event, name: &str, text: &str) {
+fn set_ip(event: &mut Event, name: &'static str, text: &str) {
     if let Ok(ip) = text.trim().parse::<IpAddr>() {
         let ip = match ip {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),

@@ -16,7 +16,6 @@ mod rfc3164;
 mod rfc5424;
 
 use std::borrow::Cow;
-use std::collections::btree_map::Entry;
 
 use gac_event::{Event, Fields, Severity, Timestamp, Value, field, tag};
 use syslog_loose::StructuredElement;
@@ -265,17 +264,15 @@ fn fill(
 /// Sets a field; a name seen before (a repeated SD parameter, which RFC 5424 allows)
 /// collects its values in a list instead of losing all but the last.
 fn add_field(fields: &mut Fields, key: String, value: String) {
-    match fields.entry(key) {
-        Entry::Vacant(entry) => {
-            entry.insert(Value::Str(value));
+    match fields.get_mut(&key) {
+        None => {
+            fields.insert(key, Value::from(value));
         }
-        Entry::Occupied(mut entry) => match entry.get_mut() {
-            Value::List(items) => items.push(Value::Str(value)),
-            other => {
-                let first = std::mem::replace(other, Value::List(Vec::with_capacity(2)));
-                *other = Value::List(vec![first, Value::Str(value)]);
-            }
-        },
+        Some(Value::List(items)) => items.push(Value::from(value)),
+        Some(other) => {
+            let first = std::mem::replace(other, Value::List(Vec::with_capacity(2)));
+            *other = Value::List(vec![first, Value::from(value)]);
+        }
     }
 }
 
