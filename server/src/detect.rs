@@ -320,7 +320,7 @@ fn meta_fields(alert: &mut Event, meta: &gac_detect::RuleMeta) {
         alert.set(field::RULE_REFERENCE, Value::List(refs));
     }
     for t in &meta.tags {
-        alert.add_tag(t);
+        alert.add_tag(t.clone());
     }
 }
 

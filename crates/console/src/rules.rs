@@ -474,7 +474,7 @@ fn event_from_json(doc: &Json, received: Timestamp) -> anyhow::Result<Event> {
             }
             field::TAGS => {
                 for t in v.as_array().context("tags must be a list")? {
-                    e.add_tag(t.as_str().context("tags must be strings")?);
+                    e.add_tag(t.as_str().context("tags must be strings")?.to_owned());
                 }
             }
             _ => flatten(&mut e, k, v),
@@ -492,7 +492,7 @@ fn flatten(e: &mut Event, name: &str, v: &Json) {
         }
         other => {
             if let Some(v) = json_value(other) {
-                e.set(gac_event::Name::new(name), v);
+                e.set(name.to_owned(), v);
             }
         }
     }
@@ -642,7 +642,7 @@ fn show_text(
     let e = &r.event;
     writeln!(out, "  {:<32} {}", field::TIMESTAMP, e.timestamp)?;
     writeln!(out, "  {:<32} {}", field::MESSAGE, e.message)?;
-    for (k, v) in &e.fields {
+    for (k, v) in e.fields.sorted() {
         writeln!(out, "  {k:<32} {v}")?;
     }
     if !e.tags.is_empty() {

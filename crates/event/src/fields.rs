@@ -1,29 +1,55 @@
 //! [`Fields`]: an event's optional fields, a small map from ECS dotted name to [`Value`].
 //!
 //! An event carries 5 to 40 fields, set once each by a parser and then read many times
-//! (detection, indexing). A sorted `Vec` suits that better than a `BTreeMap`: one
-//! allocation for the whole map instead of a node per eleven entries, lookups by binary
-//! search, iteration in name order (so JSON output keeps the order it had), and names that
-//! are [`Name`]s: a field-name constant is stored as a `&'static str` and a short
-//! dynamic name inline, so setting a field allocates nothing for its name.
+//! (detection, indexing). A `Vec` in the order the fields were set suits that better than
+//! a `BTreeMap`: one allocation for the whole map instead of a node per eleven entries,
+//! and no string comparisons to keep an order. Each entry keeps a fingerprint of its
+//! name (length and last seven bytes), so finding a name compares integers and reads
+//! the name's bytes only on a fingerprint match. Names are [`Name`]s: a field-name
+//! constant is kept as its `&'static str`, so setting a field copies no name.
+//! Serialisation and [`Fields::sorted`] give the fields in name order.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use compact_str::CompactString;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{IntoName, Value};
 
-/// A field name or tag: a `&'static str` constant, or up to 24 bytes inline, or a heap
-/// string beyond that. Derefs to `str`.
-pub type Name = CompactString;
+/// A field name or tag: a `&'static str` constant, or a name made at run time.
+pub type Name = Cow<'static, str>;
 
-/// An event's optional fields in name order. Names are unique.
-#[derive(Clone, Default, PartialEq)]
+/// Length and last seven bytes of a name: equal names have equal fingerprints, and
+/// distinct field names of one event almost never share one.
+#[inline]
+fn fingerprint(name: &str) -> u64 {
+    let b = name.as_bytes();
+    let n = b.len();
+    let tail = if n >= 8 {
+        let mut last = [0u8; 8];
+        last.copy_from_slice(&b[n - 8..]);
+        u64::from_le_bytes(last) >> 8
+    } else {
+        let mut last = [0u8; 8];
+        last[..n].copy_from_slice(b);
+        u64::from_le_bytes(last)
+    };
+    tail ^ ((n as u64) << 56)
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    fingerprint: u64,
+    name: Name,
+    value: Value,
+}
+
+/// An event's optional fields, in the order they were set. Names are unique.
+#[derive(Clone, Default)]
 pub struct Fields {
-    entries: Vec<(Name, Value)>,
+    entries: Vec<Entry>,
 }
 
 impl Fields {
@@ -39,64 +65,60 @@ impl Fields {
         }
     }
 
-    fn position(&self, name: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(name))
+    #[inline]
+    fn position(&self, name: &str) -> Option<usize> {
+        let fp = fingerprint(name);
+        self.entries
+            .iter()
+            .position(|e| e.fingerprint == fp && e.name == name)
     }
 
     /// The value of a field, if present.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.position(name).ok().map(|i| &self.entries[i].1)
+        self.position(name).map(|i| &self.entries[i].value)
     }
 
     /// The value of a field for changing in place, if present.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Value> {
-        match self.position(name) {
-            Ok(i) => Some(&mut self.entries[i].1),
-            Err(_) => None,
-        }
+        self.position(name).map(|i| &mut self.entries[i].value)
     }
 
     /// Whether the field is present.
     pub fn contains_key(&self, name: &str) -> bool {
-        self.position(name).is_ok()
+        self.position(name).is_some()
     }
 
     /// Sets a field, returning the value it replaced.
     pub fn insert(&mut self, name: impl IntoName, value: Value) -> Option<Value> {
         let name = name.into_name();
-        // Parsers often set fields in name order: then the new one goes at the end.
-        if let Some((last, _)) = self.entries.last() {
-            if last.as_str() < name.as_str() {
-                self.entries.push((name, value));
-                return None;
-            }
-        } else {
-            if self.entries.capacity() == 0 {
-                self.entries.reserve(16);
-            }
-            self.entries.push((name, value));
-            return None;
+        let fingerprint = fingerprint(&name);
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.fingerprint == fingerprint && e.name == name)
+        {
+            return Some(std::mem::replace(&mut e.value, value));
         }
-        match self.position(&name) {
-            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
-            Err(i) => {
-                self.entries.insert(i, (name, value));
-                None
-            }
+        if self.entries.capacity() == 0 {
+            // Most events have 10 to 30 fields: one allocation, not four growths.
+            self.entries.reserve(24);
         }
+        self.entries.push(Entry {
+            fingerprint,
+            name,
+            value,
+        });
+        None
     }
 
     /// Removes a field, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
-        match self.position(name) {
-            Ok(i) => Some(self.entries.remove(i).1),
-            Err(_) => None,
-        }
+        self.position(name).map(|i| self.entries.remove(i).value)
     }
 
     /// Keeps only the fields for which `keep` returns true.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
-        self.entries.retain_mut(|(k, v)| keep(k, v));
+        self.entries.retain_mut(|e| keep(&e.name, &mut e.value));
     }
 
     /// The number of fields.
@@ -109,47 +131,60 @@ impl Fields {
         self.entries.is_empty()
     }
 
-    /// The fields in name order.
+    /// The fields in the order they were set.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             inner: self.entries.iter(),
         }
     }
 
-    /// The field names in order.
-    pub fn keys(&self) -> impl Iterator<Item = &Name> {
-        self.entries.iter().map(|(k, _)| k)
+    /// The fields in name order (for display and serialisation).
+    pub fn sorted(&self) -> Vec<(&Name, &Value)> {
+        let mut all: Vec<_> = self.iter().collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all
     }
 
-    /// The values in name order.
+    /// The field names in the order they were set.
+    pub fn keys(&self) -> impl Iterator<Item = &Name> {
+        self.entries.iter().map(|e| &e.name)
+    }
+
+    /// The values in the order they were set.
     pub fn values(&self) -> impl Iterator<Item = &Value> {
-        self.entries.iter().map(|(_, v)| v)
+        self.entries.iter().map(|e| &e.value)
     }
 
     /// The fields whose names start with `prefix`, in name order.
-    pub fn with_prefix<'a>(&'a self, prefix: &str) -> Iter<'a> {
-        let start = self.position(prefix).unwrap_or_else(|i| i);
-        let len = self.entries[start..]
-            .iter()
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .count();
-        Iter {
-            inner: self.entries[start..start + len].iter(),
-        }
+    pub fn with_prefix<'a>(&'a self, prefix: &str) -> Vec<(&'a Name, &'a Value)> {
+        let mut found: Vec<_> = self.iter().filter(|(k, _)| k.starts_with(prefix)).collect();
+        found.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        found
+    }
+}
+
+/// Equal when both hold the same names with equal values, whatever the order they
+/// were set in.
+impl PartialEq for Fields {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .all(|(k, v)| other.get(k).is_some_and(|w| w == v))
     }
 }
 
 /// Borrowing iterator over [`Fields`], in name order.
 #[derive(Clone, Debug)]
 pub struct Iter<'a> {
-    inner: std::slice::Iter<'a, (Name, Value)>,
+    inner: std::slice::Iter<'a, Entry>,
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = (&'a Name, &'a Value);
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next().map(|(k, v)| (k, v))
+        self.inner.next().map(|e| (&e.name, &e.value))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -159,7 +194,7 @@ impl<'a> Iterator for Iter<'a> {
 
 impl DoubleEndedIterator for Iter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.inner.next_back().map(|(k, v)| (k, v))
+        self.inner.next_back().map(|e| (&e.name, &e.value))
     }
 }
 
@@ -176,10 +211,30 @@ impl<'a> IntoIterator for &'a Fields {
 
 impl IntoIterator for Fields {
     type Item = (Name, Value);
-    type IntoIter = std::vec::IntoIter<(Name, Value)>;
+    type IntoIter = IntoIter;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+    fn into_iter(self) -> IntoIter {
+        IntoIter {
+            inner: self.entries.into_iter(),
+        }
+    }
+}
+
+/// Owning iterator over [`Fields`], in the order they were set.
+#[derive(Debug)]
+pub struct IntoIter {
+    inner: std::vec::IntoIter<Entry>,
+}
+
+impl Iterator for IntoIter {
+    type Item = (Name, Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next().map(|e| (e.name, e.value))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
     }
 }
 
@@ -213,15 +268,15 @@ impl std::ops::Index<&str> for Fields {
 
 impl fmt::Debug for Fields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
+        f.debug_map().entries(self.sorted()).finish()
     }
 }
 
 impl Serialize for Fields {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.len()))?;
-        for (k, v) in self {
-            map.serialize_entry(k.as_str(), v)?;
+        for (k, v) in self.sorted() {
+            map.serialize_entry(k.as_ref(), v)?;
         }
         map.end()
     }
@@ -240,7 +295,7 @@ impl<'de> Deserialize<'de> for Fields {
 
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Fields, A::Error> {
                 let mut fields = Fields::with_capacity(access.size_hint().unwrap_or(0));
-                while let Some((k, v)) = access.next_entry::<Name, Value>()? {
+                while let Some((k, v)) = access.next_entry::<String, Value>()? {
                     fields.insert(k, v);
                 }
                 Ok(fields)
@@ -256,13 +311,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keeps_names_sorted_and_unique() {
+    fn keeps_names_unique_in_set_order() {
         let mut f = Fields::new();
         for (k, v) in [("b", 1), ("a", 2), ("c", 3), ("b", 4), ("aa", 5)] {
             f.insert(k, Value::Int(v));
         }
-        let names: Vec<&str> = f.keys().map(Name::as_str).collect();
-        assert_eq!(names, ["a", "aa", "b", "c"]);
+        let names: Vec<&str> = f.keys().map(|k| k.as_ref()).collect();
+        assert_eq!(names, ["b", "a", "c", "aa"], "the order they were set in");
+        let sorted = f.sorted();
+        let sorted: Vec<&str> = sorted.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(sorted, ["a", "aa", "b", "c"]);
         assert_eq!(f.get("b"), Some(&Value::Int(4)));
         assert_eq!(f.insert("c", Value::Int(9)), Some(Value::Int(3)));
         assert_eq!(f.remove("a"), Some(Value::Int(2)));
@@ -282,18 +340,47 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let got: Vec<&str> = f
-            .with_prefix("alert.group.")
-            .map(|(k, _)| k.as_str())
-            .collect();
+        let got = f.with_prefix("alert.group.");
+        let got: Vec<&str> = got.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(got, ["alert.group.a", "alert.group.b"]);
-        assert_eq!(f.with_prefix("zzz").count(), 0);
+        assert!(f.with_prefix("zzz").is_empty());
         let mut g = f.clone();
         g.retain(|k, _| !k.starts_with("alert.group"));
         assert_eq!(
-            g.keys().map(Name::as_str).collect::<Vec<_>>(),
+            g.keys().map(|k| k.as_ref()).collect::<Vec<&str>>(),
             ["alert", "alert.h"]
         );
+    }
+
+    #[test]
+    fn fingerprints_tell_names_apart_and_equality_ignores_order() {
+        let names = [
+            "host.name",
+            "user.name",
+            "source.ip",
+            "client.ip",
+            "a",
+            "ab",
+            "b",
+        ];
+        let f: Fields = names
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (n, Value::Int(i as i64)))
+            .collect();
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(f.get(n), Some(&Value::Int(i as i64)), "{n}");
+        }
+        assert_eq!(f.get("user.nam"), None);
+        let reversed: Fields = f
+            .iter()
+            .rev()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        assert_eq!(reversed, f);
+        let mut changed = reversed.clone();
+        changed.insert("a", Value::Int(99));
+        assert_ne!(changed, f);
     }
 
     #[test]

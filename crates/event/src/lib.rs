@@ -19,14 +19,14 @@ pub mod wire;
 use serde::{Deserialize, Serialize};
 
 pub use compact_str::{CompactString, ToCompactString, format_compact};
-pub use fields::{Fields, Iter as FieldsIter, Name};
+pub use fields::{Fields, IntoIter as FieldsIntoIter, Iter as FieldsIter, Name};
 pub use severity::Severity;
 pub use time::{Timestamp, TimestampError};
 pub use value::Value;
 
 /// What [`Event::set`] takes as a field name: a constant `&'static str` (stored as it
 /// is, never copied) or a name made at run time (`String`, [`Name`]). A borrowed
-/// run-time `&str` must be made owned first (`Name::new(s)`), so that copying a name is
+/// run-time `&str` must be made owned first (`s.to_owned()`), so that copying a name is
 /// always visible at the call.
 pub trait IntoName {
     /// The name as stored.
@@ -34,20 +34,27 @@ pub trait IntoName {
 }
 
 impl IntoName for &'static str {
+    #[inline]
     fn into_name(self) -> Name {
-        CompactString::const_new(self)
+        Name::Borrowed(self)
     }
 }
 
 impl IntoName for String {
     fn into_name(self) -> Name {
-        CompactString::from(self)
+        Name::Owned(self)
+    }
+}
+
+impl IntoName for Name {
+    fn into_name(self) -> Name {
+        self
     }
 }
 
 impl IntoName for CompactString {
     fn into_name(self) -> Name {
-        self
+        Name::Owned(self.into_string())
     }
 }
 
@@ -107,10 +114,11 @@ impl Event {
         self.fields.get(name).and_then(Value::as_i64)
     }
 
-    /// Adds a tag unless it is already there.
-    pub fn add_tag(&mut self, tag: &str) {
-        if !self.has_tag(tag) {
-            self.tags.push(Name::new(tag));
+    /// Adds a tag unless it is already there. A constant (see [`tag`]) is not copied.
+    pub fn add_tag(&mut self, tag: impl IntoName) {
+        let tag = tag.into_name();
+        if !self.has_tag(&tag) {
+            self.tags.push(tag);
         }
     }
 

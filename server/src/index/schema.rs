@@ -177,7 +177,7 @@ impl Schema {
             .fields
             .iter()
             .filter(|(name, _)| {
-                !NOT_IN_ATTRS.contains(&name.as_str())
+                !NOT_IN_ATTRS.contains(&name.as_ref())
                     && !self.fixed.iter().any(|(n, _, _)| n == name)
             })
             .map(|(name, value)| (name.to_string(), to_owned_value(value)))

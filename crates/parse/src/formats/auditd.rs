@@ -683,7 +683,7 @@ fn merge(into: &mut Event, from: Event) {
             Some(_) => {}
         }
     }
-    for tag in &from.tags {
+    for tag in from.tags {
         into.add_tag(tag);
     }
 }

@@ -697,11 +697,11 @@ fn move_shadowed_names(event: &mut Event) {
         .fields
         .keys()
         .filter(|name| {
-            if ECS_OBJECTS.contains(&name.as_str()) {
+            if ECS_OBJECTS.contains(&name.as_ref()) {
                 return true;
             }
             let child = format!("{name}.");
-            event.fields.with_prefix(&child).next().is_some()
+            event.fields.keys().any(|k| k.starts_with(&child))
         })
         .cloned()
         .collect();

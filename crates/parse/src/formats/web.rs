@@ -28,7 +28,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
-use gac_event::{Event, IntoName, Name, Severity, Value, field, tag};
+use gac_event::{Event, IntoName, Severity, Value, field, tag};
 use nom::bytes::complete::{tag as literal, take_until, take_while_m_n, take_while1};
 use nom::character::complete::char;
 use nom::combinator::opt;
@@ -1038,7 +1038,7 @@ pub(super) fn flatten_json(e: &mut Event, prefix: &str, v: &serde_json::Value, b
         other => {
             if let Some(value) = json_to_value(other) {
                 *budget -= 1;
-                e.set(Name::new(prefix), value);
+                e.set(prefix.to_owned(), value);
             }
         }
     }
