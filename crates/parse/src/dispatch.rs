@@ -15,7 +15,7 @@ use std::str::FromStr;
 use gac_event::{Event, Timestamp, field, tag};
 
 use crate::formats::{self, BodyParser, Context, RecordParser};
-use crate::syslog::{Outcome, parse_syslog, record_text};
+use crate::syslog::{Outcome, parse_text, record_text};
 use crate::time::TimePolicy;
 
 /// What an input says its records are.
@@ -142,31 +142,28 @@ fn read_record(p: &'static RecordParser, raw: &[u8], ctx: &Context<'_>) -> (Even
 
 /// The syslog header, then the first body parser that applies.
 fn read_syslog(raw: &[u8], ctx: &Context<'_>) -> (Event, Parsed) {
-    let (mut event, header) = parse_syslog(raw, ctx.received, ctx.policy);
+    let text = record_text(raw);
+    let (mut event, header, body) = parse_text(&text, ctx.received, ctx.policy);
     let mut parsed = Parsed {
         header,
         parser: None,
         body: BodyOutcome::None,
     };
-    if header == Outcome::Unparsed {
-        return (event, parsed);
-    }
-    let Some(msg) = event.get_str(field::LOG_SYSLOG_MESSAGE).map(str::to_owned) else {
-        return (event, parsed);
-    };
-    let app = event.get_str(field::LOG_SYSLOG_APPNAME).map(str::to_owned);
-    let Some(p) = body_parser(app.as_deref(), &msg) else {
-        return (event, parsed);
-    };
-    parsed.parser = Some(p.name);
-    match (p.parse)(&msg, &mut event, ctx) {
-        Ok(()) => parsed.body = BodyOutcome::Parsed,
-        Err(e) => {
-            event.add_tag(tag::BODY_UNPARSED);
-            event.set(field::ERROR_MESSAGE, e.to_string());
-            parsed.body = BodyOutcome::Failed;
+    if let Some(body) = body
+        && header != Outcome::Unparsed
+        && let Some(p) = body_parser(body.app, body.msg)
+    {
+        parsed.parser = Some(p.name);
+        match (p.parse)(body.msg, &mut event, ctx) {
+            Ok(()) => parsed.body = BodyOutcome::Parsed,
+            Err(e) => {
+                event.add_tag(tag::BODY_UNPARSED);
+                event.set(field::ERROR_MESSAGE, e.to_string());
+                parsed.body = BodyOutcome::Failed;
+            }
         }
     }
+    event.message = text;
     (event, parsed)
 }
 
@@ -204,5 +201,17 @@ mod tests {
         assert_eq!(e.get_str(field::LOG_SYSLOG_MESSAGE), Some("hello"));
         let (_, p) = parse(b"\x01\x02 not a log", received(), &policy, Format::Auto);
         assert_eq!(p.format_name(), "unparsed");
+    }
+
+    #[test]
+    fn a_program_name_outranks_shapes_in_its_message() {
+        // The user name is the attacker's to choose; the line is still sshd's.
+        let policy = TimePolicy::new(chrono_tz::Asia::Ho_Chi_Minh);
+        let line = b"<38>Jun 30 10:00:01 bastion sshd[77]: Invalid user %ASA-4-106023 IN=eth0 \
+                     SRC=1.2.3.4 DST=5.6.7.8 PROTO=TCP from 203.0.113.9 port 4022";
+        let (e, p) = parse(line, received(), &policy, Format::Syslog);
+        assert_eq!((p.parser, p.body), (Some("sshd"), BodyOutcome::Parsed));
+        assert_eq!(e.get_str(field::SOURCE_IP), Some("203.0.113.9"));
+        assert!(e.get(field::OBSERVER_VENDOR).is_none(), "{e:?}");
     }
 }

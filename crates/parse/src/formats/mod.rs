@@ -191,6 +191,35 @@ pub static RECORD_PARSERS: &[RecordParser] = &[
 
 /// Body parsers, asked in this order.
 pub static BODY_PARSERS: &[BodyParser] = &[
+    // Linux authentication (linux_auth.rs), by program name alone: first, because a
+    // program's name says more than any shape inside its message (an sshd line whose
+    // attacker-chosen user name reads `%ASA-...` or `IN=` is still sshd's), and the test
+    // is cheap. Generic PAM lines of other programs come last.
+    BodyParser {
+        name: "sshd",
+        applies: linux_auth::is_sshd,
+        parse: linux_auth::parse_sshd,
+    },
+    BodyParser {
+        name: "sudo",
+        applies: linux_auth::is_sudo,
+        parse: linux_auth::parse_sudo,
+    },
+    BodyParser {
+        name: "su",
+        applies: linux_auth::is_su,
+        parse: linux_auth::parse_su,
+    },
+    BodyParser {
+        name: "shadow",
+        applies: linux_auth::is_shadow_tool,
+        parse: linux_auth::parse_shadow,
+    },
+    BodyParser {
+        name: "systemd-logind",
+        applies: linux_auth::is_logind,
+        parse: linux_auth::parse_logind,
+    },
     // Web servers logging through syslog (web.rs), by app name and line shape.
     // Network devices (network.rs): specific shapes, before any generic kernel parser.
     BodyParser {
@@ -227,32 +256,6 @@ pub static BODY_PARSERS: &[BodyParser] = &[
         name: "apache",
         applies: web::apache_body_applies,
         parse: web::parse_apache_body,
-    },
-    // Linux authentication (linux_auth.rs), by program name; generic PAM lines last.
-    BodyParser {
-        name: "sshd",
-        applies: linux_auth::is_sshd,
-        parse: linux_auth::parse_sshd,
-    },
-    BodyParser {
-        name: "sudo",
-        applies: linux_auth::is_sudo,
-        parse: linux_auth::parse_sudo,
-    },
-    BodyParser {
-        name: "su",
-        applies: linux_auth::is_su,
-        parse: linux_auth::parse_su,
-    },
-    BodyParser {
-        name: "shadow",
-        applies: linux_auth::is_shadow_tool,
-        parse: linux_auth::parse_shadow,
-    },
-    BodyParser {
-        name: "systemd-logind",
-        applies: linux_auth::is_logind,
-        parse: linux_auth::parse_logind,
     },
     // Audit records relayed by audisp or logged by the kernel (auditd.rs), and CEF/LEEF
     // records behind a syslog header (generic.rs): by message shape.

@@ -69,17 +69,39 @@ impl Outcome {
 /// time, and [`Outcome::Unparsed`].
 pub fn parse_syslog(raw: &[u8], received: Timestamp, policy: &TimePolicy) -> (Event, Outcome) {
     let message = record_text(raw);
+    let (mut event, outcome, _) = parse_text(&message, received, policy);
+    event.message = message;
+    (event, outcome)
+}
+
+/// What the header leaves for a body parser, borrowed from the record text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Body<'a> {
+    /// `log.syslog.message`: the MSG part, BOM and trailing blanks removed.
+    pub msg: &'a str,
+    /// `log.syslog.appname`.
+    pub app: Option<&'a str>,
+}
+
+/// [`parse_syslog`] on text, leaving `message` empty for the caller to fill, and
+/// returning the MSG part and app name (`None` when there was no header).
+pub(crate) fn parse_text<'t>(
+    text: &'t str,
+    received: Timestamp,
+    policy: &TimePolicy,
+) -> (Event, Outcome, Option<Body<'t>>) {
     let mut event = Event::new(received, received, String::new());
-    let outcome = match read_header(&message) {
-        Some((pri, header)) => fill(&mut event, pri, header, received, policy),
+    match read_header(text) {
+        Some((pri, header)) => {
+            let (outcome, body) = fill(&mut event, pri, header, received, policy);
+            (event, outcome, Some(body))
+        }
         None => {
             event.add_tag(tag::UNPARSED);
             event.add_tag(tag::TIME_FROM_RECEIPT);
-            Outcome::Unparsed
+            (event, Outcome::Unparsed, None)
         }
-    };
-    event.message = message;
-    (event, outcome)
+    }
 }
 
 /// Which dialect a header was read as.
@@ -146,7 +168,12 @@ pub(crate) fn record_text(raw: &[u8]) -> String {
         .iter()
         .rposition(|&b| !matches!(b, b'\r' | b'\n' | 0))
         .map_or(0, |last| last + 1);
-    String::from_utf8_lossy(&raw[..end]).into_owned()
+    let raw = &raw[..end];
+    // Valid UTF-8 (nearly every record) is checked by the faster validator and copied.
+    match std::str::from_utf8(raw) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(raw).into_owned(),
+    }
 }
 
 /// The record's PRI and header, or `None` when it has no syslog header at all.
@@ -169,13 +196,13 @@ fn read_header(text: &str) -> Option<(Pri, Header<'_>)> {
 }
 
 /// Writes a header's fields, time and tags into `event`.
-fn fill(
+fn fill<'t>(
     event: &mut Event,
     pri: Pri,
-    header: Header<'_>,
+    header: Header<'t>,
     received: Timestamp,
     policy: &TimePolicy,
-) -> Outcome {
+) -> (Outcome, Body<'t>) {
     let mut malformed = header.malformed || pri == Pri::Malformed;
 
     if let Pri::Valid(value) = pri {
@@ -250,15 +277,24 @@ fn fill(
         }
     }
     // RFC 5424 §6.4 lets MSG open with a BOM to say "UTF-8"; it is not content.
-    let msg = header.msg.strip_prefix('\u{feff}').unwrap_or(header.msg);
-    event.set(field::LOG_SYSLOG_MESSAGE, msg.trim_end());
+    let msg = header
+        .msg
+        .strip_prefix('\u{feff}')
+        .unwrap_or(header.msg)
+        .trim_end();
+    event.set(field::LOG_SYSLOG_MESSAGE, msg);
+    let body = Body {
+        msg,
+        app: header.appname,
+    };
 
-    if malformed {
+    let outcome = if malformed {
         event.add_tag(tag::MALFORMED_HEADER);
         Outcome::MalformedHeader
     } else {
         header.format.outcome()
-    }
+    };
+    (outcome, body)
 }
 
 /// Sets a field; a name seen before (a repeated SD parameter, which RFC 5424 allows)
