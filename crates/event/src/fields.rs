@@ -104,6 +104,7 @@ impl Fields {
     }
 
     /// Sets a field, returning the value it replaced.
+    #[inline]
     pub fn insert(&mut self, name: impl IntoName, value: Value) -> Option<Value> {
         let name = name.into_name();
         let fingerprint = fingerprint(&name);

@@ -95,6 +95,7 @@ impl Event {
 
     /// Sets a field, replacing any earlier value. A name given as a constant (see
     /// [`field`]) is kept as the `&'static str` it is: nothing is copied.
+    #[inline]
     pub fn set(&mut self, name: impl IntoName, value: impl Into<Value>) {
         self.fields.insert(name.into_name(), value.into());
     }

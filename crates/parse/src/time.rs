@@ -37,6 +37,35 @@ const YEAR_SEARCH_DEPTH: i32 = 9;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimePolicy {
     zone: Tz,
+    /// The zone's offset when it has had one offset, with no daylight saving, since
+    /// [`FIXED_SINCE`] and keeps it to [`FIXED_UNTIL`] (Asia/Ho_Chi_Minh: +07:00 since
+    /// 1975): then a local time is a subtraction, not a time-zone database search.
+    fixed: Option<FixedOffset>,
+}
+
+/// The years a zone must keep one offset through to be read as a fixed offset; records
+/// outside them are read through the zone database as any other zone's.
+const FIXED_SINCE: i32 = 1990;
+const FIXED_UNTIL: i32 = 2100;
+
+/// The zone's one offset over [`FIXED_SINCE`]..=[`FIXED_UNTIL`], sampled on the 1st and
+/// 15th of every month (no real daylight-saving period is shorter than two weeks).
+fn fixed_offset(zone: Tz) -> Option<FixedOffset> {
+    let offset_at = |year, month, day| {
+        let noon = NaiveDate::from_ymd_opt(year, month, day)?.and_hms_opt(12, 0, 0)?;
+        Some(zone.offset_from_utc_datetime(&noon).fix())
+    };
+    let first = offset_at(FIXED_SINCE, 1, 1)?;
+    for year in FIXED_SINCE..=FIXED_UNTIL {
+        for month in 1..=12 {
+            for day in [1, 15] {
+                if offset_at(year, month, day)? != first {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(first)
 }
 
 /// What a header held about the record's time, before any policy is applied.
@@ -79,7 +108,10 @@ pub(crate) enum Provenance {
 impl TimePolicy {
     /// A policy that reads zone-less times in `zone`.
     pub fn new(zone: Tz) -> Self {
-        Self { zone }
+        Self {
+            zone,
+            fixed: fixed_offset(zone),
+        }
     }
 
     /// The zone zone-less times are read in.
@@ -110,7 +142,7 @@ impl TimePolicy {
                 day,
                 time,
                 offset: None,
-            } => match infer_year(&self.zone, month, day, time, received) {
+            } => match self.infer_year_in_zone(month, day, time, received) {
                 Some(naive) => (
                     self.local_to_utc(naive),
                     Provenance::InputZone {
@@ -142,7 +174,26 @@ impl TimePolicy {
 
     /// A wall-clock time in the zone as an instant; see the type's doc for DST folds
     /// and gaps.
+    fn infer_year_in_zone(
+        &self,
+        month: u32,
+        day: u32,
+        time: NaiveTime,
+        received: Timestamp,
+    ) -> Option<NaiveDateTime> {
+        match self.fixed {
+            Some(offset) => infer_year(&offset, month, day, time, received),
+            None => infer_year(&self.zone, month, day, time, received),
+        }
+    }
+
     fn local_to_utc(&self, naive: NaiveDateTime) -> Timestamp {
+        if let Some(offset) = self.fixed
+            && (FIXED_SINCE..=FIXED_UNTIL).contains(&naive.year())
+        {
+            let utc = naive - TimeDelta::seconds(i64::from(offset.local_minus_utc()));
+            return Timestamp::from_datetime(Utc.from_utc_datetime(&utc));
+        }
         match self.zone.from_local_datetime(&naive) {
             MappedLocalTime::Single(t) => Timestamp::from_datetime(t),
             MappedLocalTime::Ambiguous(earliest, _) => Timestamp::from_datetime(earliest),
@@ -266,6 +317,21 @@ mod tests {
         let (t, prov) = p.resolve(no_year(2, 30, 8, 0, 0), received);
         assert_eq!(t, received);
         assert_eq!(prov, Provenance::Receipt { invalid: true });
+    }
+
+    #[test]
+    fn fixed_offsets_are_found_only_for_zones_without_changes() {
+        let hcm = TimePolicy::new(Asia::Ho_Chi_Minh);
+        assert_eq!(hcm.fixed, FixedOffset::east_opt(7 * 3600));
+        assert_eq!(TimePolicy::new(Europe::London).fixed, None);
+        assert_eq!(TimePolicy::new(America::New_York).fixed, None);
+        // Before 1975 Saigon kept +08:00: the zone database still answers for then.
+        let naive = NaiveDate::from_ymd_opt(1970, 1, 1)
+            .unwrap()
+            .and_hms_opt(8, 0, 0)
+            .unwrap();
+        let (t, _) = hcm.resolve(RecordTime::Local(naive), ts("2025-01-01T00:00:00Z"));
+        assert_eq!(t, ts("1970-01-01T00:00:00Z"));
     }
 
     #[test]
