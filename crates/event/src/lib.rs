@@ -18,9 +18,9 @@ pub mod wire;
 
 use serde::{Deserialize, Serialize};
 
-pub use compact_str::{CompactString, ToCompactString, format_compact};
 pub use fields::{Fields, IntoIter as FieldsIntoIter, Iter as FieldsIter, Name};
 pub use severity::Severity;
+pub use smol_str::{SmolStr, ToSmolStr, format_smolstr};
 pub use time::{Timestamp, TimestampError};
 pub use value::Value;
 
@@ -52,9 +52,9 @@ impl IntoName for Name {
     }
 }
 
-impl IntoName for CompactString {
+impl IntoName for SmolStr {
     fn into_name(self) -> Name {
-        Name::Owned(self.into_string())
+        Name::Owned(self.into())
     }
 }
 
@@ -98,6 +98,14 @@ impl Event {
     #[inline]
     pub fn set(&mut self, name: impl IntoName, value: impl Into<Value>) {
         self.fields.insert(name.into_name(), value.into());
+    }
+
+    /// Sets a field to a constant string (an ECS keyword such as `"authentication"`),
+    /// which is kept as its `&'static str`, not copied.
+    #[inline]
+    pub fn set_const(&mut self, name: &'static str, value: &'static str) {
+        self.fields
+            .insert(Name::Borrowed(name), Value::from_static(value));
     }
 
     /// The value of a field, if present.

@@ -2,19 +2,21 @@
 
 use std::fmt;
 
-use compact_str::{CompactString, ToCompactString};
 use serde::{Deserialize, Serialize};
+use smol_str::{SmolStr, ToSmolStr};
 
 /// A field value. Addresses are strings in their canonical text form; the index gives
-/// the well-known address fields their own typed columns. Strings of up to 24 bytes
-/// (user names, addresses, ECS keywords) are stored inline, without an allocation.
+/// the well-known address fields their own typed columns. Strings of up to 23 bytes
+/// (user names, addresses) are stored inline and constants as their `&'static str`
+/// ([`Value::from_static`]), without an allocation; longer ones are shared (`Arc`), so
+/// cloning a value never copies its text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(CompactString),
+    Str(SmolStr),
     List(Vec<Value>),
 }
 
@@ -57,27 +59,27 @@ impl fmt::Display for Value {
 }
 
 impl Value {
-    /// A string value from a constant: stored as the `&'static str` (or inline), never
-    /// copied to the heap.
+    /// A string value from a constant (an ECS keyword such as `"authentication"`): kept
+    /// as the `&'static str`, not copied.
     pub const fn from_static(s: &'static str) -> Self {
-        Value::Str(CompactString::const_new(s))
+        Value::Str(SmolStr::new_static(s))
     }
 }
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::Str(CompactString::new(s))
+        Value::Str(SmolStr::new(s))
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Self {
-        Value::Str(CompactString::from(s))
+        Value::Str(SmolStr::from(s))
     }
 }
 
-impl From<CompactString> for Value {
-    fn from(s: CompactString) -> Self {
+impl From<SmolStr> for Value {
+    fn from(s: SmolStr) -> Self {
         Value::Str(s)
     }
 }
@@ -114,6 +116,6 @@ impl From<f64> for Value {
 
 impl From<std::net::IpAddr> for Value {
     fn from(ip: std::net::IpAddr) -> Self {
-        Value::Str(ip.to_compact_string())
+        Value::Str(ip.to_smolstr())
     }
 }

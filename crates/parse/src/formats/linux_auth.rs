@@ -179,9 +179,9 @@ pub(super) fn is_pam(app: Option<&str>, msg: &str) -> bool {
 
 /// Sets what every line of a program gets. Returns the PAM module when the app name
 /// carries one (`sshd(pam_unix)`): then the message is a PAM line without its prefix.
-fn begin(event: &mut Event, dataset: &str) -> Option<String> {
-    event.set(field::EVENT_DATASET, dataset);
-    event.set(field::EVENT_KIND, "event");
+fn begin(event: &mut Event, dataset: &'static str) -> Option<String> {
+    event.set_const(field::EVENT_DATASET, dataset);
+    event.set_const(field::EVENT_KIND, "event");
     let app = event.get_str(field::LOG_SYSLOG_APPNAME)?;
     let (name, module) = app.strip_suffix(')')?.split_once('(')?;
     let (name, module) = (name.to_owned(), module.to_owned());
@@ -191,16 +191,16 @@ fn begin(event: &mut Event, dataset: &str) -> Option<String> {
 
 /// Sets `event.action`, `category`, `type` and, when known, `outcome`.
 fn mark(event: &mut Event, action: &Action, success: Option<bool>) {
-    event.set(field::EVENT_ACTION, action.name);
+    event.set_const(field::EVENT_ACTION, action.name);
     event.set(field::EVENT_CATEGORY, list(action.category));
     event.set(field::EVENT_TYPE, list(action.kind));
     if let Some(ok) = success {
-        event.set(field::EVENT_OUTCOME, if ok { "success" } else { "failure" });
+        event.set_const(field::EVENT_OUTCOME, if ok { "success" } else { "failure" });
     }
 }
 
-fn list(items: &[&str]) -> Value {
-    Value::List(items.iter().map(|&s| Value::from(s)).collect())
+fn list(items: &[&'static str]) -> Value {
+    Value::List(items.iter().map(|&s| Value::from_static(s)).collect())
 }
 
 /// A remote address as ECS wants it: an IP in `source.ip`, a name in `source.domain`.
@@ -491,7 +491,7 @@ fn ssh_login(rest: &str, success: bool, event: &mut Event) -> Result<(), FormatE
     set_nonempty(event, field::USER_NAME, user);
     set_source(event, tail.addr, tail.port);
     if invalid {
-        event.set(field::EVENT_REASON, "invalid user");
+        event.set_const(field::EVENT_REASON, "invalid user");
     }
     // Key logins end `: RSA SHA256:...`; what follows other methods is not a key (the
     // ssh1 `ruser` text, attacker-chosen).

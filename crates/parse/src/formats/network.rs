@@ -113,7 +113,7 @@ fn set_verdict(e: &mut Event, verdict: Option<Verdict>) {
 }
 
 /// `event.type` `[connection, allowed|denied, extra...]` and the outcome that goes with it.
-fn set_allowed(e: &mut Event, allowed: bool, extra: &[&str]) {
+fn set_allowed(e: &mut Event, allowed: bool, extra: &[&'static str]) {
     let mut types = vec!["connection", if allowed { "allowed" } else { "denied" }];
     types.extend_from_slice(extra);
     set_words(e, field::EVENT_TYPE, &types);
@@ -1126,7 +1126,7 @@ fn set_asa_user(e: &mut Event, user: &str) {
     }
 }
 
-fn set_network(e: &mut Event, types: &[&str]) {
+fn set_network(e: &mut Event, types: &[&'static str]) {
     set_words(e, field::EVENT_CATEGORY, &["network"]);
     set_words(e, field::EVENT_TYPE, types);
 }

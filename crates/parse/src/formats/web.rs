@@ -28,7 +28,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
-use gac_event::{Event, IntoName, Severity, Value, field, tag};
+use gac_event::{Event, IntoName, Severity, ToSmolStr, Value, field, tag};
 use nom::bytes::complete::{tag as literal, take_until, take_while_m_n, take_while1};
 use nom::character::complete::char;
 use nom::combinator::opt;
@@ -980,7 +980,7 @@ pub(super) fn set_time(e: &mut Event, time: RecordTime, ctx: &Context<'_>) {
             offset,
             year_inferred,
         } => {
-            e.set(field::EVENT_TIMEZONE, offset.to_string());
+            e.set(field::EVENT_TIMEZONE, offset.to_smolstr());
             if year_inferred {
                 e.add_tag(tag::YEAR_INFERRED);
             }
@@ -1001,24 +1001,24 @@ pub(super) fn set_time(e: &mut Event, time: RecordTime, ctx: &Context<'_>) {
 pub(super) fn set_class(
     e: &mut Event,
     dataset: &str,
-    kind: &str,
-    category: &[&str],
-    types: &[&str],
+    kind: &'static str,
+    category: &[&'static str],
+    types: &[&'static str],
 ) {
     e.set(field::EVENT_DATASET, dataset);
-    e.set(field::EVENT_KIND, kind);
+    e.set_const(field::EVENT_KIND, kind);
     set_words(e, field::EVENT_CATEGORY, category);
     set_words(e, field::EVENT_TYPE, types);
 }
 
 /// A string for one word, a list for several, nothing for none.
-pub(super) fn set_words(e: &mut Event, name: &'static str, words: &[&str]) {
+pub(super) fn set_words(e: &mut Event, name: &'static str, words: &[&'static str]) {
     match words {
         [] => {}
-        [one] => e.set(name, *one),
+        [one] => e.set_const(name, one),
         many => e.set(
             name,
-            Value::List(many.iter().map(|w| Value::from(*w)).collect()),
+            Value::List(many.iter().map(|w| Value::from_static(w)).collect()),
         ),
     }
 }

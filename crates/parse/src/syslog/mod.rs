@@ -17,7 +17,7 @@ mod rfc5424;
 
 use std::borrow::Cow;
 
-use gac_event::{Event, Fields, Severity, Timestamp, Value, field, tag};
+use gac_event::{Event, Fields, Severity, Timestamp, ToSmolStr, Value, field, tag};
 use syslog_loose::StructuredElement;
 
 use crate::time::{Provenance, RecordTime, TimePolicy};
@@ -209,9 +209,9 @@ fn fill<'t>(
         let (facility, facility_name) = pri::facility(value);
         let (severity, severity_name) = pri::severity(value);
         event.set(field::LOG_SYSLOG_FACILITY_CODE, i64::from(facility));
-        event.set(field::LOG_SYSLOG_FACILITY_NAME, facility_name);
+        event.set_const(field::LOG_SYSLOG_FACILITY_NAME, facility_name);
         event.set(field::LOG_SYSLOG_SEVERITY_CODE, i64::from(severity));
-        event.set(field::LOG_SYSLOG_SEVERITY_NAME, severity_name);
+        event.set_const(field::LOG_SYSLOG_SEVERITY_NAME, severity_name);
         event.set(
             field::EVENT_SEVERITY,
             Severity::from_syslog(severity).code(),
@@ -225,13 +225,13 @@ fn fill<'t>(
             offset,
             year_inferred,
         } => {
-            event.set(field::EVENT_TIMEZONE, offset.to_string());
+            event.set(field::EVENT_TIMEZONE, offset.to_smolstr());
             if year_inferred {
                 event.add_tag(tag::YEAR_INFERRED);
             }
         }
         Provenance::InputZone { year_inferred } => {
-            event.set(field::EVENT_TIMEZONE, policy.zone().name());
+            event.set_const(field::EVENT_TIMEZONE, policy.zone().name());
             event.add_tag(tag::ZONE_FROM_INPUT);
             if year_inferred {
                 event.add_tag(tag::YEAR_INFERRED);
@@ -243,7 +243,7 @@ fn fill<'t>(
         }
     }
 
-    event.set(field::LOG_SYSLOG_FORMAT, header.format.as_str());
+    event.set_const(field::LOG_SYSLOG_FORMAT, header.format.as_str());
     if let Some(version) = header.version {
         event.set(field::LOG_SYSLOG_VERSION, version.to_string());
     }
