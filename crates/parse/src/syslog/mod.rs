@@ -259,7 +259,7 @@ fn fill<'t>(
         if let Some(pid) = numeric_pid(&procid) {
             event.set(field::PROCESS_PID, pid);
         }
-        event.set(field::LOG_SYSLOG_PROCID, procid.into_owned());
+        event.set(field::LOG_SYSLOG_PROCID, procid.as_ref());
     }
     if let Some(msgid) = header.msgid {
         event.set(field::LOG_SYSLOG_MSGID, msgid);
@@ -328,9 +328,14 @@ fn is_blank(c: char) -> bool {
 
 /// The first blank-separated word of `s` and the rest after the blanks that follow it.
 fn split_word(s: &str) -> (&str, &str) {
-    let end = s.find(is_blank).unwrap_or(s.len());
-    let (word, rest) = s.split_at(end);
-    (word, rest.trim_start_matches(is_blank))
+    // Blanks are ASCII: a byte search finds them without decoding characters.
+    let b = s.as_bytes();
+    let end = memchr::memchr2(b' ', b'\t', b).unwrap_or(b.len());
+    let blanks = b[end..]
+        .iter()
+        .take_while(|&&c| c == b' ' || c == b'\t')
+        .count();
+    (&s[..end], &s[end + blanks..])
 }
 
 #[cfg(test)]

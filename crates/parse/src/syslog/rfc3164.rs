@@ -24,9 +24,9 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
-use nom::bytes::complete::{take_while_m_n, take_while1};
+use nom::bytes::complete::take_while1;
 use nom::character::complete::{char, one_of, space1};
-use nom::combinator::{map_res, opt};
+use nom::combinator::opt;
 use nom::error::{Error, ErrorKind};
 use nom::sequence::{preceded, terminated};
 use nom::{IResult, Parser};
@@ -251,15 +251,27 @@ fn month(input: &str) -> IResult<&str, u32> {
     Err(nom::Err::Error(Error::new(input, ErrorKind::Tag)))
 }
 
-/// Between `min` and `max` ASCII digits as a number.
+/// Between `min` and `max` (at most 9) ASCII digits as a number.
 fn number<'a>(
     min: usize,
     max: usize,
 ) -> impl Parser<&'a str, Output = u32, Error = Error<&'a str>> {
-    map_res(
-        take_while_m_n(min, max, |c: char| c.is_ascii_digit()),
-        str::parse::<u32>,
-    )
+    move |input: &'a str| -> IResult<&'a str, u32> {
+        let mut value = 0u32;
+        let mut len = 0;
+        for &b in input.as_bytes().iter().take(max) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            value = value * 10 + u32::from(b - b'0');
+            len += 1;
+        }
+        if len < min {
+            return Err(nom::Err::Error(Error::new(input, ErrorKind::TakeWhileMN)));
+        }
+        // The digits are ASCII, so `len` is a char boundary.
+        Ok((&input[len..], value))
+    }
 }
 
 /// Fraction digits as nanoseconds; digits past the ninth are below chrono's resolution.
@@ -340,7 +352,13 @@ fn tag(word: &str) -> Option<Tag<'_>> {
         None if colon => (core, None),
         None => return None,
     };
-    let app_ok = !app.is_empty() && app.len() <= MAX_TAG_LEN && app.chars().all(is_tag_char);
+    let app_ok = !app.is_empty()
+        && app.len() <= MAX_TAG_LEN
+        && if app.is_ascii() {
+            app.bytes().all(|b| is_tag_char(char::from(b)))
+        } else {
+            app.chars().all(is_tag_char)
+        };
     let procid_ok = procid
         .is_none_or(|p| !p.is_empty() && p.len() <= MAX_PROCID_LEN && !p.contains(['[', ']']));
     (app_ok && procid_ok).then_some(Tag { app, procid })
@@ -359,10 +377,13 @@ fn is_tag_char(c: char) -> bool {
 
 /// A host name or address: letters, digits, `.`, `-`, `_`, and `:` for IPv6.
 fn is_hostname(word: &str) -> bool {
+    let ok = |c: char| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':');
     word.len() <= MAX_HOSTNAME_LEN
-        && word
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        && if word.is_ascii() {
+            word.bytes().all(|b| ok(char::from(b)))
+        } else {
+            word.chars().all(ok)
+        }
 }
 
 #[cfg(test)]
