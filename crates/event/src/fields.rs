@@ -47,7 +47,7 @@ struct Entry {
 }
 
 /// An event's optional fields, in the order they were set. Names are unique.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Fields {
     entries: Vec<Entry>,
     /// A one-word Bloom filter of the names present (one bit per name, chosen by its
@@ -179,6 +179,19 @@ impl Fields {
         let mut found: Vec<_> = self.iter().filter(|(k, _)| k.starts_with(prefix)).collect();
         found.sort_unstable_by(|a, b| a.0.cmp(b.0));
         found
+    }
+}
+
+/// A clone keeps the original's spare room, so the stages after parsing (enrichment
+/// adds `labels.*` and GeoIP fields) can set fields on a copy without moving it.
+impl Clone for Fields {
+    fn clone(&self) -> Self {
+        let mut entries = Vec::with_capacity(self.entries.capacity());
+        entries.extend(self.entries.iter().cloned());
+        Self {
+            entries,
+            seen: self.seen,
+        }
     }
 }
 

@@ -102,22 +102,19 @@ pub fn parse(
     format: Format,
 ) -> (Event, Parsed) {
     let ctx = Context { received, policy };
+    let text = record_text(raw);
     match format {
-        Format::Record(p) => read_record(p, raw, &ctx),
-        Format::Auto => {
-            let text = record_text(raw);
-            match formats::RECORD_PARSERS.iter().find(|p| (p.detect)(&text)) {
-                Some(p) => read_record(p, raw, &ctx),
-                None => read_syslog(raw, &ctx),
-            }
-        }
-        Format::Syslog => read_syslog(raw, &ctx),
+        Format::Record(p) => read_record(p, text, &ctx),
+        Format::Auto => match formats::RECORD_PARSERS.iter().find(|p| (p.detect)(&text)) {
+            Some(p) => read_record(p, text, &ctx),
+            None => read_syslog(text, &ctx),
+        },
+        Format::Syslog => read_syslog(text, &ctx),
     }
 }
 
 /// A whole record through one record parser.
-fn read_record(p: &'static RecordParser, raw: &[u8], ctx: &Context<'_>) -> (Event, Parsed) {
-    let text = record_text(raw);
+fn read_record(p: &'static RecordParser, text: String, ctx: &Context<'_>) -> (Event, Parsed) {
     let mut event = Event::new(ctx.received, ctx.received, String::new());
     let result = (p.parse)(&text, &mut event, ctx);
     let body = match result {
@@ -141,8 +138,7 @@ fn read_record(p: &'static RecordParser, raw: &[u8], ctx: &Context<'_>) -> (Even
 }
 
 /// The syslog header, then the first body parser that applies.
-fn read_syslog(raw: &[u8], ctx: &Context<'_>) -> (Event, Parsed) {
-    let text = record_text(raw);
+fn read_syslog(text: String, ctx: &Context<'_>) -> (Event, Parsed) {
     let (mut event, header, body) = parse_text(&text, ctx.received, ctx.policy);
     let mut parsed = Parsed {
         header,

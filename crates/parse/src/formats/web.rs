@@ -86,7 +86,10 @@ impl Server {
 /// `auto` detection of a common/combined/vhost access line: `[vhost] client ident user
 /// [dd/Mon/yyyy:` ... `] "`.
 pub(super) fn detect_access(s: &str) -> bool {
-    let Some(open) = s.find(" [") else {
+    // Only the head can hold the `" ["`: every record `auto` reads is asked this, so the
+    // search stops where a match could no longer count.
+    let head = &s.as_bytes()[..s.len().min(MAX_ACCESS_HEAD + 2)];
+    let Some(open) = memchr::memmem::find(head, b" [") else {
         return false;
     };
     if open > MAX_ACCESS_HEAD || !head_tokens_ok(&s[..open]) {
