@@ -26,7 +26,10 @@ fn allocations(file: &str, format: Format) -> (usize, u64, f64) {
             assert!(parsed.parser.is_some(), "{line}");
             drop(event);
         });
-        assert_eq!(info.count_current, 0, "nothing kept after the event is dropped");
+        assert_eq!(
+            info.count_current, 0,
+            "nothing kept after the event is dropped"
+        );
         most = most.max(info.count_total);
         total += info.count_total;
     }
