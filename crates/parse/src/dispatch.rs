@@ -1,7 +1,8 @@
 //! The entry point: which parser reads a record. An input declares a [`Format`]:
 //!
-//! - `auto` (the default): each record parser's cheap `detect` is asked in turn (JSON
-//!   lines, CEF, access logs, ...); if none claims the record it is read as syslog;
+//! - `auto` (the default): a record that opens with a syslog PRI (`<`) is syslog; any
+//!   other, each record parser's cheap `detect` is asked in turn (JSON lines, CEF,
+//!   access logs, ...), and if none claims it, it is read as syslog;
 //! - `syslog`: the syslog header, then a body parser chosen by app name or message
 //!   shape (sshd, iptables, Cisco ASA, ...);
 //! - a record format by name (`nginx.access`, `suricata.eve`, ...): that parser only.
@@ -105,6 +106,10 @@ pub fn parse(
     let text = record_text(raw);
     match format {
         Format::Record(p) => read_record(p, text, &ctx),
+        // No record format opens with `<` (they open with `{`, `[`, a date, an address,
+        // `CEF:`, `type=`, ...), and a PRI is how syslog over the network opens: those
+        // records skip the record parsers' detection.
+        Format::Auto if text.starts_with('<') => read_syslog(text, &ctx),
         Format::Auto => match formats::RECORD_PARSERS.iter().find(|p| (p.detect)(&text)) {
             Some(p) => read_record(p, text, &ctx),
             None => read_syslog(text, &ctx),
@@ -197,6 +202,40 @@ mod tests {
         assert_eq!(e.get_str(field::LOG_SYSLOG_MESSAGE), Some("hello"));
         let (_, p) = parse(b"\x01\x02 not a log", received(), &policy, Format::Auto);
         assert_eq!(p.format_name(), "unparsed");
+    }
+
+    #[test]
+    fn no_record_parser_claims_a_record_that_opens_with_a_pri() {
+        // What `auto` relies on to skip detection for `<...` records: every sample line,
+        // with a PRI put in front, is claimed by no record parser. One exception, taken
+        // on purpose: `web.access` would read `<13>1.2.3.4 - - [...] "GET ..."` with the
+        // client `<13>1.2.3.4`; as syslog it keeps its PRI and the line as its message
+        // (nginx and Apache sending through syslog put a header and their name first,
+        // and are read by their body parsers).
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&data).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "log") {
+                continue;
+            }
+            for line in std::fs::read_to_string(&path).unwrap().lines() {
+                let text = format!("<13>{line}");
+                let claimed: Vec<_> = formats::RECORD_PARSERS
+                    .iter()
+                    .filter(|p| p.name != "web.access" && (p.detect)(&text))
+                    .map(|p| p.name)
+                    .collect();
+                assert!(claimed.is_empty(), "{claimed:?} claim {text}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "{checked} lines");
+        let policy = TimePolicy::new(chrono_tz::Asia::Ho_Chi_Minh);
+        let line = b"<13>1.2.3.4 - - [25/Oct/2016:14:49:33 +0200] \"GET / HTTP/1.1\" 200 612";
+        let (e, p) = parse(line, received(), &policy, Format::Auto);
+        assert_eq!((p.header, p.parser), (Outcome::Rfc3164, None));
+        assert_eq!(e.get_i64(field::LOG_SYSLOG_SEVERITY_CODE), Some(5));
     }
 
     #[test]
