@@ -105,7 +105,7 @@ impl Fields {
 
     /// Sets a field, returning the value it replaced.
     #[inline]
-    pub fn insert(&mut self, name: impl IntoName, value: Value) -> Option<Value> {
+    pub fn insert(&mut self, name: impl IntoName, value: impl Into<Value>) -> Option<Value> {
         let name = name.into_name();
         let fingerprint = fingerprint(&name);
         let bit = bit(fingerprint);
@@ -115,17 +115,19 @@ impl Fields {
                 .iter_mut()
                 .find(|e| e.fingerprint == fingerprint && e.name == name)
         {
-            return Some(std::mem::replace(&mut e.value, value));
+            return Some(std::mem::replace(&mut e.value, value.into()));
         }
         self.seen |= bit;
-        if self.entries.capacity() == 0 {
-            // Most events have 10 to 30 fields: one allocation, not four growths.
-            self.entries.reserve(24);
+        if self.entries.len() == self.entries.capacity() {
+            // Most events have 10 to 30 fields: one allocation, not four growths. Room is
+            // made before the value is built, so it can be built in its place.
+            self.entries
+                .reserve(if self.entries.is_empty() { 24 } else { 16 });
         }
         self.entries.push(Entry {
             fingerprint,
             name,
-            value,
+            value: value.into(),
         });
         None
     }

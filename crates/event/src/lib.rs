@@ -97,15 +97,14 @@ impl Event {
     /// [`field`]) is kept as the `&'static str` it is: nothing is copied.
     #[inline]
     pub fn set(&mut self, name: impl IntoName, value: impl Into<Value>) {
-        self.fields.insert(name.into_name(), value.into());
+        self.fields.insert(name, value);
     }
 
     /// Sets a field to a constant string (an ECS keyword such as `"authentication"`),
     /// which is kept as its `&'static str`, not copied.
     #[inline]
     pub fn set_const(&mut self, name: &'static str, value: &'static str) {
-        self.fields
-            .insert(Name::Borrowed(name), Value::from_static(value));
+        self.fields.insert(name, Value::from_static(value));
     }
 
     /// The value of a field, if present.
