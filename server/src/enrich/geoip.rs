@@ -22,7 +22,7 @@ use std::time::SystemTime;
 
 use gac_event::{Event, field};
 use maxminddb::{MaxMindDbError, Reader, geoip2};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{FileChange, FileStamp, LogLimit, file_change, rfc3339};
 use crate::config::EnrichConfig;
@@ -456,6 +456,45 @@ fn open_database(kind: Kind, path: &Path) -> Result<Reader<Vec<u8>>, GeoipError>
     Ok(reader)
 }
 
+/// The part of a GeoIP2/GeoLite2 City record Gác keeps. Decoding `geoip2::City` reads
+/// and UTF-8-checks every language's names, the subdivisions, the continent and the
+/// registered country; serde skips whatever this type does not name, so a lookup costs
+/// about a third (BENCHMARKS.md, enrichment). Field names are MaxMind's.
+#[derive(Debug, Default, Deserialize)]
+struct CityRecord<'a> {
+    #[serde(borrow)]
+    city: Option<Named<'a>>,
+    #[serde(borrow)]
+    country: Option<CountryRecord<'a>>,
+    location: Option<LocationRecord>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Named<'a> {
+    #[serde(borrow)]
+    names: Option<English<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct English<'a> {
+    #[serde(borrow)]
+    en: Option<&'a str>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CountryRecord<'a> {
+    #[serde(borrow)]
+    iso_code: Option<&'a str>,
+    #[serde(borrow)]
+    names: Option<English<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct LocationRecord {
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+}
+
 /// Asks both databases about `ip`; what one cannot answer is returned beside the rest.
 fn query(
     city: Option<&Database>,
@@ -465,17 +504,20 @@ fn query(
     let mut info = GeoInfo::default();
     let mut failures = Vec::new();
     if let Some(db) = city {
-        let answer = db
-            .reader
-            .lookup(ip)
-            .and_then(|r| r.decode::<geoip2::City>());
+        let answer = db.reader.lookup(ip).and_then(|r| r.decode::<CityRecord>());
         match answer {
             Ok(Some(c)) => {
-                info.country_iso_code = c.country.iso_code.map(Into::into);
-                info.country_name = c.country.names.english.map(Into::into);
-                info.city_name = c.city.names.english.map(Into::into);
-                info.latitude = c.location.latitude;
-                info.longitude = c.location.longitude;
+                let country = c.country.unwrap_or_default();
+                info.country_iso_code = country.iso_code.map(Into::into);
+                info.country_name = country.names.and_then(|n| n.en).map(Into::into);
+                info.city_name = c
+                    .city
+                    .and_then(|c| c.names)
+                    .and_then(|n| n.en)
+                    .map(Into::into);
+                let location = c.location.unwrap_or_default();
+                info.latitude = location.latitude;
+                info.longitude = location.longitude;
             }
             Ok(None) => {}
             Err(e) => failures.push((Kind::City, e)),
