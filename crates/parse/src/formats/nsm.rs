@@ -1128,24 +1128,44 @@ fn flatten_except(
     skip: &[&str],
     budget: &mut usize,
 ) {
+    // One buffer holds `prefix.rel` as the walk goes down and comes back: a field name
+    // is copied out once, for the field, not built at every level.
+    let mut path = String::with_capacity(prefix.len() + rel.len() + 48);
+    path.push_str(prefix);
+    path.push('.');
+    let base = path.len();
+    path.push_str(rel);
+    flatten_walk(e, &mut path, base, v, skip, budget);
+}
+
+fn flatten_walk(
+    e: &mut Event,
+    path: &mut String,
+    base: usize,
+    v: &Json,
+    skip: &[&str],
+    budget: &mut usize,
+) {
+    let rel = &path[base..];
     if *budget == 0 || (!rel.is_empty() && skip.contains(&rel)) {
         return;
     }
     match v {
         Json::Object(map) => {
             for (k, v) in map {
-                let child = if rel.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{rel}.{k}")
-                };
-                flatten_except(e, prefix, &child, v, skip, budget);
+                let len = path.len();
+                if len > base {
+                    path.push('.');
+                }
+                path.push_str(k);
+                flatten_walk(e, path, base, v, skip, budget);
+                path.truncate(len);
             }
         }
         other => {
             if let Some(value) = json_to_value(other) {
                 *budget -= 1;
-                e.set(format!("{prefix}.{rel}"), value);
+                e.set(path.clone(), value);
             }
         }
     }
