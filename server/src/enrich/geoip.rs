@@ -11,6 +11,9 @@
 //!
 //! Each database's build time is a gauge, and one older than `geoip_stale_after_days` is
 //! reported stale: at start, on reload, and when it ages past the limit while in use.
+//!
+//! A City answer is decoded into `CityRecord`, which names only what Gác keeps (English
+//! names, ISO code, location): the rest of the record is skipped unread, not decoded.
 
 use std::collections::HashMap;
 use std::fmt;
