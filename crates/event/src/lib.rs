@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use fields::{Fields, IntoIter as FieldsIntoIter, Iter as FieldsIter, Name};
 pub use severity::Severity;
-pub use smol_str::{SmolStr, ToSmolStr, format_smolstr};
+pub use smol_str::{SmolStr, ToSmolStr};
 pub use time::{Timestamp, TimestampError};
 pub use value::Value;
 
