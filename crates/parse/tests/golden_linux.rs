@@ -15,31 +15,16 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use gac_event::{Event, Timestamp};
+use gac_event::Event;
 use gac_parse::formats::auditd::AuditJoiner;
-use gac_parse::{Format, Parsed, TimePolicy, parse};
-
-/// 10:00 on 1 July 2025 in Hanoi, as in `golden.rs`.
-const RECEIVED: &str = "2025-07-01T03:00:00Z";
-
-fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
-}
+use gac_parse::{Format, Parsed, parse};
 
 /// Every line of a sample, parsed.
 fn parse_sample(sample: &str, format: &str) -> Vec<(Event, Parsed)> {
-    let input = std::fs::read(data_dir().join(format!("{sample}.log"))).unwrap();
-    let received: Timestamp = RECEIVED.parse().unwrap();
-    let policy = TimePolicy::new(chrono_tz::Asia::Ho_Chi_Minh);
+    let (received, policy) = (common::received(), common::policy());
     let format: Format = format.parse().unwrap();
-    let mut lines: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
-    if lines.last().is_some_and(|l| l.is_empty()) {
-        lines.pop();
-    }
-    lines
-        .into_iter()
+    common::sample_lines(sample)
+        .iter()
         .map(|line| parse(line, received, &policy, format))
         .collect()
 }

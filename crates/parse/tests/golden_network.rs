@@ -15,31 +15,15 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use gac_event::Timestamp;
-use gac_parse::{BodyOutcome, Format, TimePolicy, parse};
-
-/// 10:00 on 1 July 2025 in Hanoi, as in the syslog goldens.
-const RECEIVED: &str = "2025-07-01T03:00:00Z";
-
-fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
-}
+use gac_parse::{BodyOutcome, Format, parse};
 
 /// One JSON line per input line: the format it was counted under, the body outcome, and
 /// the event.
 fn render(sample: &str) -> String {
-    let input = std::fs::read(data_dir().join(format!("{sample}.log"))).unwrap();
-    let received: Timestamp = RECEIVED.parse().unwrap();
-    let policy = TimePolicy::new(chrono_tz::Asia::Ho_Chi_Minh);
+    let (received, policy) = (common::received(), common::policy());
     let mut out = String::new();
-    let mut lines: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
-    if lines.last().is_some_and(|l| l.is_empty()) {
-        lines.pop();
-    }
-    for line in lines {
-        let (event, parsed) = parse(line, received, &policy, Format::Auto);
+    for line in common::sample_lines(sample) {
+        let (event, parsed) = parse(&line, received, &policy, Format::Auto);
         let body = match parsed.body {
             BodyOutcome::None => "none",
             BodyOutcome::Parsed => "parsed",
@@ -114,8 +98,7 @@ fn zeek_tsv() {
 /// parser without a panic: a half-received record must end that record, not the server.
 #[test]
 fn damaged_lines_never_panic() {
-    let received: Timestamp = RECEIVED.parse().unwrap();
-    let policy = TimePolicy::new(chrono_tz::Asia::Ho_Chi_Minh);
+    let (received, policy) = (common::received(), common::policy());
     let formats: Vec<Format> = [
         "auto",
         "syslog",
@@ -142,8 +125,10 @@ fn damaged_lines_never_panic() {
         "zeek",
         "zeek-tsv",
     ] {
-        let input = std::fs::read(data_dir().join(format!("{sample}.log"))).unwrap();
-        for line in input.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        for line in common::sample_lines(sample)
+            .iter()
+            .filter(|l| !l.is_empty())
+        {
             for cut in (0..line.len()).step_by(11) {
                 for format in &formats {
                     let _ = parse(&line[..cut], received, &policy, *format);
