@@ -52,12 +52,6 @@ impl IntoName for Name {
     }
 }
 
-impl IntoName for SmolStr {
-    fn into_name(self) -> Name {
-        Name::Owned(self.into())
-    }
-}
-
 /// One log record after parsing.
 ///
 /// Serialises to a flat JSON object: `{"@timestamp": "...", "event.ingested": "...",
