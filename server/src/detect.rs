@@ -299,7 +299,7 @@ fn alert_base(event: &Event, title: &str, level: gac_event::Severity) -> Event {
         }
     }
     if let Some(id) = event.get_str(field::EVENT_ID) {
-        alert.set(field::ALERT_EVENT_IDS, Value::List(vec![Value::from(id)]));
+        alert.set(field::ALERT_EVENT_IDS, Value::list(vec![Value::from(id)]));
     }
     alert
 }
@@ -317,7 +317,7 @@ fn meta_fields(alert: &mut Event, meta: &gac_detect::RuleMeta) {
             .iter()
             .map(|r| Value::from(r.as_str()))
             .collect();
-        alert.set(field::RULE_REFERENCE, Value::List(refs));
+        alert.set(field::RULE_REFERENCE, Value::list(refs));
     }
     for t in &meta.tags {
         alert.add_tag(t.clone());
@@ -329,7 +329,7 @@ fn rule_alert(event: &Event, m: &RuleMatch<'_>) -> Event {
     meta_fields(&mut alert, &m.rule.meta);
     alert.set(field::ALERT_TYPE, "rule");
     let ids = m.identifiers.iter().map(|s| Value::from(*s)).collect();
-    alert.set(field::ALERT_IDENTIFIERS, Value::List(ids));
+    alert.set(field::ALERT_IDENTIFIERS, Value::list(ids));
     let fields = m
         .fields
         .iter()
@@ -342,7 +342,7 @@ fn rule_alert(event: &Event, m: &RuleMatch<'_>) -> Event {
         })
         .collect::<Vec<_>>();
     if !fields.is_empty() {
-        alert.set(field::ALERT_MATCHED_FIELDS, Value::List(fields));
+        alert.set(field::ALERT_MATCHED_FIELDS, Value::list(fields));
     }
     alert
 }
@@ -442,7 +442,7 @@ level: high
         assert!(alert.has_tag("attack.t1110"));
         assert_eq!(
             alert.get(field::ALERT_EVENT_IDS),
-            Some(&Value::List(vec![Value::from("0")]))
+            Some(&Value::list(vec![Value::from("0")]))
         );
         assert_eq!(alert.severity(), Some(gac_event::Severity::Low));
         d.detect(&failure(1, "203.0.113.9"));

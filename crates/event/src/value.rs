@@ -1,5 +1,6 @@
 //! The value of one event field: a JSON scalar or a list of them.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -9,7 +10,9 @@ use smol_str::{SmolStr, ToSmolStr};
 /// the well-known address fields their own typed columns. Strings of up to 23 bytes
 /// (user names, addresses) are stored inline and constants as their `&'static str`
 /// ([`Value::from_static`]), without an allocation; longer ones are shared (`Arc`), so
-/// cloning a value never copies its text.
+/// cloning a value never copies its text. A list is a `Cow`: a parser's constant list
+/// (`event.category: ["authentication"]`) is a `&'static` slice ([`Value::static_list`]),
+/// built at compile time, neither allocated nor freed per event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Value {
@@ -17,7 +20,7 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Str(SmolStr),
-    List(Vec<Value>),
+    List(Cow<'static, [Value]>),
 }
 
 impl Value {
@@ -59,6 +62,16 @@ impl fmt::Display for Value {
 }
 
 impl Value {
+    /// A list value made at run time.
+    pub fn list(items: Vec<Value>) -> Self {
+        Value::List(Cow::Owned(items))
+    }
+
+    /// A constant list, kept as the `&'static` slice it is.
+    pub const fn static_list(items: &'static [Value]) -> Self {
+        Value::List(Cow::Borrowed(items))
+    }
+
     /// A string value from a constant (an ECS keyword such as `"authentication"`): kept
     /// as the `&'static str`, not copied.
     pub const fn from_static(s: &'static str) -> Self {
@@ -75,6 +88,12 @@ impl From<&str> for Value {
 impl From<String> for Value {
     fn from(s: String) -> Self {
         Value::Str(SmolStr::from(s))
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(items: Vec<Value>) -> Self {
+        Value::list(items)
     }
 }
 

@@ -201,7 +201,7 @@ fn to_date(t: Timestamp) -> DateTime {
 fn add_typed(doc: &mut TantivyDocument, f: Field, kind: Kind, value: &Value) {
     match (kind, value) {
         (Kind::Keyword | Kind::Text, Value::List(items)) => {
-            for item in items {
+            for item in items.iter() {
                 doc.add_text(f, item.to_string());
             }
         }

@@ -691,13 +691,13 @@ fn merge(into: &mut Event, from: Event) {
 /// `existing` becomes a list holding each distinct value of both.
 fn union(existing: &mut Value, value: Value) {
     let new_items = match value {
-        Value::List(items) => items,
+        Value::List(items) => items.into_owned(),
         other => vec![other],
     };
     if let Value::List(items) = existing {
         for item in new_items {
             if !items.contains(&item) {
-                items.push(item);
+                items.to_mut().push(item);
             }
         }
         return;
@@ -705,14 +705,14 @@ fn union(existing: &mut Value, value: Value) {
     if new_items.len() == 1 && new_items[0] == *existing {
         return;
     }
-    let first = std::mem::replace(existing, Value::List(Vec::new()));
+    let first = std::mem::replace(existing, Value::list(Vec::new()));
     let mut items = vec![first];
     for item in new_items {
         if !items.contains(&item) {
             items.push(item);
         }
     }
-    *existing = Value::List(items);
+    *existing = Value::list(items);
 }
 
 #[cfg(test)]
@@ -807,7 +807,7 @@ mod tests {
         );
         assert_eq!(
             e.get(field::PROCESS_ARGS),
-            Some(&Value::List(vec![
+            Some(&Value::list(vec![
                 Value::from("sh"),
                 Value::from("-cls"),
                 Value::from("ls /tmp"),
@@ -898,7 +898,7 @@ mod tests {
         assert_eq!(e.message.lines().count(), 5);
         assert_eq!(
             e.get(field::AUDITD_MESSAGE_TYPE),
-            Some(&Value::List(
+            Some(&Value::list(
                 ["SYSCALL", "EXECVE", "PATH", "PROCTITLE"]
                     .map(Value::from)
                     .to_vec()
@@ -912,7 +912,7 @@ mod tests {
         assert_eq!(s(e, field::PROCESS_TITLE), Some("/usr/bin/su --help"));
         assert_eq!(
             e.get(field::FILE_PATH),
-            Some(&Value::List(vec![
+            Some(&Value::list(vec![
                 Value::from("/usr/bin/su"),
                 Value::from("/lib64/ld-linux-x86-64.so.2")
             ]))

@@ -68,8 +68,16 @@ use super::{Context, FormatError};
 #[derive(Debug)]
 struct Action {
     name: &'static str,
-    category: &'static [&'static str],
-    kind: &'static [&'static str],
+    category: &'static [Value],
+    kind: &'static [Value],
+}
+
+/// A constant list of ECS keywords, built at compile time.
+macro_rules! keywords {
+    ($($word:expr),+) => {{
+        const LIST: &[Value] = &[$(Value::from_static($word)),+];
+        LIST
+    }};
 }
 
 const AUTHENTICATION: &str = "authentication";
@@ -78,11 +86,7 @@ const NETWORK: &str = "network";
 const IAM: &str = "iam";
 const PROCESS: &str = "process";
 
-const fn action(
-    name: &'static str,
-    category: &'static [&'static str],
-    kind: &'static [&'static str],
-) -> Action {
+const fn action(name: &'static str, category: &'static [Value], kind: &'static [Value]) -> Action {
     Action {
         name,
         category,
@@ -90,45 +94,121 @@ const fn action(
     }
 }
 
-const SSH_LOGIN: Action = action("ssh_login", &[AUTHENTICATION], &["start"]);
-const SSH_INVALID_USER: Action = action("ssh_invalid_user", &[AUTHENTICATION], &["info"]);
-const SSH_USER_NOT_ALLOWED: Action = action("ssh_user_not_allowed", &[AUTHENTICATION], &["info"]);
-const SSH_TOO_MANY: Action = action("ssh_too_many_auth_failures", &[AUTHENTICATION], &["info"]);
-const SSH_CONNECTION: Action = action("ssh_connection", &[NETWORK], &["connection", "start"]);
-const SSH_DISCONNECT: Action = action("ssh_disconnect", &[NETWORK], &["connection", "end"]);
-const SSH_NO_IDENT: Action = action("ssh_no_identification", &[NETWORK], &["connection", "info"]);
+const SSH_LOGIN: Action = action("ssh_login", keywords![AUTHENTICATION], keywords!["start"]);
+const SSH_INVALID_USER: Action = action(
+    "ssh_invalid_user",
+    keywords![AUTHENTICATION],
+    keywords!["info"],
+);
+const SSH_USER_NOT_ALLOWED: Action = action(
+    "ssh_user_not_allowed",
+    keywords![AUTHENTICATION],
+    keywords!["info"],
+);
+const SSH_TOO_MANY: Action = action(
+    "ssh_too_many_auth_failures",
+    keywords![AUTHENTICATION],
+    keywords!["info"],
+);
+const SSH_CONNECTION: Action = action(
+    "ssh_connection",
+    keywords![NETWORK],
+    keywords!["connection", "start"],
+);
+const SSH_DISCONNECT: Action = action(
+    "ssh_disconnect",
+    keywords![NETWORK],
+    keywords!["connection", "end"],
+);
+const SSH_NO_IDENT: Action = action(
+    "ssh_no_identification",
+    keywords![NETWORK],
+    keywords!["connection", "info"],
+);
 const SSH_NEGOTIATION: Action = action(
     "ssh_negotiation_failed",
-    &[NETWORK],
-    &["connection", "info"],
+    keywords![NETWORK],
+    keywords!["connection", "info"],
 );
-const SSH_REVERSE_MAPPING: Action = action("ssh_reverse_mapping_failed", &[NETWORK], &["info"]);
-const SSH_SUBSYSTEM: Action = action("ssh_subsystem_request", &[SESSION], &["info"]);
-const AUTH_FAILURE: Action = action("authentication_failure", &[AUTHENTICATION], &["info"]);
-const MORE_AUTH_FAILURES: Action =
-    action("more_authentication_failures", &[AUTHENTICATION], &["info"]);
-const USER_UNKNOWN: Action = action("user_unknown", &[AUTHENTICATION], &["info"]);
-const ACCOUNT_LOCKED: Action = action("account_locked", &[AUTHENTICATION], &["info"]);
-const SESSION_OPENED: Action = action("session_opened", &[SESSION], &["start"]);
-const SESSION_CLOSED: Action = action("session_closed", &[SESSION], &["end"]);
-const SESSION_CREATED: Action = action("session_created", &[SESSION], &["start"]);
-const SESSION_REMOVED: Action = action("session_removed", &[SESSION], &["end"]);
-const SESSION_LOGGED_OUT: Action = action("session_logged_out", &[SESSION], &["end"]);
-const SUDO_COMMAND: Action = action("sudo_command", &[PROCESS], &["start"]);
-const SWITCH_USER: Action = action("switch_user", &[AUTHENTICATION, SESSION], &["start"]);
-const USER_CREATED: Action = action("user_created", &[IAM], &["user", "creation"]);
-const USER_DELETED: Action = action("user_deleted", &[IAM], &["user", "deletion"]);
-const USER_MODIFIED: Action = action("user_modified", &[IAM], &["user", "change"]);
-const PASSWORD_CHANGED: Action = action("password_changed", &[IAM], &["user", "change"]);
-const GROUP_CREATED: Action = action("group_created", &[IAM], &["group", "creation"]);
-const GROUP_DELETED: Action = action("group_deleted", &[IAM], &["group", "deletion"]);
-const ADDED_TO_GROUP: Action = action("user_added_to_group", &[IAM], &["user", "group", "change"]);
+const SSH_REVERSE_MAPPING: Action = action(
+    "ssh_reverse_mapping_failed",
+    keywords![NETWORK],
+    keywords!["info"],
+);
+const SSH_SUBSYSTEM: Action = action(
+    "ssh_subsystem_request",
+    keywords![SESSION],
+    keywords!["info"],
+);
+const AUTH_FAILURE: Action = action(
+    "authentication_failure",
+    keywords![AUTHENTICATION],
+    keywords!["info"],
+);
+const MORE_AUTH_FAILURES: Action = action(
+    "more_authentication_failures",
+    keywords![AUTHENTICATION],
+    keywords!["info"],
+);
+const USER_UNKNOWN: Action = action("user_unknown", keywords![AUTHENTICATION], keywords!["info"]);
+const ACCOUNT_LOCKED: Action = action(
+    "account_locked",
+    keywords![AUTHENTICATION],
+    keywords!["info"],
+);
+const SESSION_OPENED: Action = action("session_opened", keywords![SESSION], keywords!["start"]);
+const SESSION_CLOSED: Action = action("session_closed", keywords![SESSION], keywords!["end"]);
+const SESSION_CREATED: Action = action("session_created", keywords![SESSION], keywords!["start"]);
+const SESSION_REMOVED: Action = action("session_removed", keywords![SESSION], keywords!["end"]);
+const SESSION_LOGGED_OUT: Action =
+    action("session_logged_out", keywords![SESSION], keywords!["end"]);
+const SUDO_COMMAND: Action = action("sudo_command", keywords![PROCESS], keywords!["start"]);
+const SWITCH_USER: Action = action(
+    "switch_user",
+    keywords![AUTHENTICATION, SESSION],
+    keywords!["start"],
+);
+const USER_CREATED: Action = action(
+    "user_created",
+    keywords![IAM],
+    keywords!["user", "creation"],
+);
+const USER_DELETED: Action = action(
+    "user_deleted",
+    keywords![IAM],
+    keywords!["user", "deletion"],
+);
+const USER_MODIFIED: Action = action("user_modified", keywords![IAM], keywords!["user", "change"]);
+const PASSWORD_CHANGED: Action = action(
+    "password_changed",
+    keywords![IAM],
+    keywords!["user", "change"],
+);
+const GROUP_CREATED: Action = action(
+    "group_created",
+    keywords![IAM],
+    keywords!["group", "creation"],
+);
+const GROUP_DELETED: Action = action(
+    "group_deleted",
+    keywords![IAM],
+    keywords!["group", "deletion"],
+);
+const ADDED_TO_GROUP: Action = action(
+    "user_added_to_group",
+    keywords![IAM],
+    keywords!["user", "group", "change"],
+);
 const REMOVED_FROM_GROUP: Action = action(
     "user_removed_from_group",
-    &[IAM],
-    &["user", "group", "change"],
+    keywords![IAM],
+    keywords!["user", "group", "change"],
 );
-const GROUP_FILE_UPDATED: Action = action("group_file_updated", &[IAM], &["group", "info"]);
+const GROUP_FILE_UPDATED: Action = action(
+    "group_file_updated",
+    keywords![IAM],
+    keywords!["group", "info"],
+);
 
 /// The datasets of the programs with a parser here.
 const SSHD: &str = "sshd";
@@ -192,15 +272,11 @@ fn begin(event: &mut Event, dataset: &'static str) -> Option<String> {
 /// Sets `event.action`, `category`, `type` and, when known, `outcome`.
 fn mark(event: &mut Event, action: &Action, success: Option<bool>) {
     event.set_const(field::EVENT_ACTION, action.name);
-    event.set(field::EVENT_CATEGORY, list(action.category));
-    event.set(field::EVENT_TYPE, list(action.kind));
+    event.set(field::EVENT_CATEGORY, Value::static_list(action.category));
+    event.set(field::EVENT_TYPE, Value::static_list(action.kind));
     if let Some(ok) = success {
         event.set_const(field::EVENT_OUTCOME, if ok { "success" } else { "failure" });
     }
-}
-
-fn list(items: &[&'static str]) -> Value {
-    Value::List(items.iter().map(|&s| Value::from_static(s)).collect())
 }
 
 /// A remote address as ECS wants it: an IP in `source.ip`, a name in `source.domain`.
@@ -1233,7 +1309,7 @@ mod tests {
         );
         assert_eq!(
             e.get(field::EVENT_CATEGORY),
-            Some(&Value::List(vec![Value::from("authentication")]))
+            Some(&Value::list(vec![Value::from("authentication")]))
         );
     }
 

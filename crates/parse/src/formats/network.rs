@@ -280,10 +280,10 @@ pub(super) fn parse_iptables(
         }
     }
     if !tcp_flags.is_empty() {
-        e.set(IPTABLES_TCP_FLAGS, Value::List(tcp_flags));
+        e.set(IPTABLES_TCP_FLAGS, Value::list(tcp_flags));
     }
     if !frag_flags.is_empty() {
-        e.set(IPTABLES_FRAGMENT_FLAGS, Value::List(frag_flags));
+        e.set(IPTABLES_FRAGMENT_FLAGS, Value::list(frag_flags));
     }
     match (inside, outside) {
         (true, false) => e.set(field::NETWORK_DIRECTION, "ingress"),
@@ -1876,7 +1876,7 @@ mod tests {
         assert_eq!(e.get_i64("iptables.ttl"), Some(52));
         assert_eq!(
             e.get(IPTABLES_TCP_FLAGS),
-            Some(&Value::List(vec![Value::from("SYN")]))
+            Some(&Value::list(vec![Value::from("SYN")]))
         );
         assert!(!iptables_applies(
             Some("kernel"),

@@ -329,7 +329,7 @@ fn eve_dns(root: &Map<String, Json>, e: &mut Event) {
         }
     }
     if !ips.is_empty() {
-        e.set(field::DNS_RESOLVED_IP, Value::List(ips));
+        e.set(field::DNS_RESOLVED_IP, Value::list(ips));
     }
 }
 
@@ -526,7 +526,7 @@ fn zeek(path: &str, m: &Map<String, Json>, e: &mut Event, ctx: &Context<'_>) {
                 .map(Value::from)
                 .collect();
             if !ips.is_empty() {
-                e.set(field::DNS_RESOLVED_IP, Value::List(ips));
+                e.set(field::DNS_RESOLVED_IP, Value::list(ips));
             }
             &[
                 "query",
@@ -1210,7 +1210,7 @@ mod tests {
         assert_eq!(s(&e, field::DNS_ID), Some("7"));
         assert_eq!(
             e.get(field::DNS_RESOLVED_IP),
-            Some(&Value::List(vec![Value::from("203.0.113.10")]))
+            Some(&Value::list(vec![Value::from("203.0.113.10")]))
         );
     }
 
@@ -1264,7 +1264,7 @@ mod tests {
         assert_eq!(s(&e, field::DNS_RESPONSE_CODE), Some("NOERROR"));
         assert_eq!(
             e.get(field::DNS_RESOLVED_IP),
-            Some(&Value::List(vec![
+            Some(&Value::list(vec![
                 Value::from("104.16.132.229"),
                 Value::from("104.16.133.229")
             ]))

@@ -1063,7 +1063,7 @@ pub(super) fn json_to_value(v: &serde_json::Value) -> Option<Value> {
                 return Some(Value::from(v.to_string()));
             }
             let list: Vec<Value> = items.iter().filter_map(json_to_value).collect();
-            (!list.is_empty()).then_some(Value::List(list))
+            (!list.is_empty()).then_some(Value::list(list))
         }
         serde_json::Value::Object(_) => None,
     }

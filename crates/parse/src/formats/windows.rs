@@ -405,7 +405,7 @@ fn item_value(v: &Json) -> Option<Value> {
         // Unnamed `<Data>` elements repeat: one list.
         Json::Array(items) => {
             let list: Vec<Value> = items.iter().filter_map(item_value).collect();
-            (!list.is_empty()).then_some(Value::List(list))
+            (!list.is_empty()).then_some(Value::list(list))
         }
         Json::Object(obj) => match obj.get("#text") {
             Some(text) => item_value(text),

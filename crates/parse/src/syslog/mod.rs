@@ -304,10 +304,10 @@ fn add_field(fields: &mut Fields, key: String, value: String) {
         None => {
             fields.insert(key, Value::from(value));
         }
-        Some(Value::List(items)) => items.push(Value::from(value)),
+        Some(Value::List(items)) => items.to_mut().push(Value::from(value)),
         Some(other) => {
-            let first = std::mem::replace(other, Value::List(Vec::with_capacity(2)));
-            *other = Value::List(vec![first, Value::from(value)]);
+            let first = std::mem::replace(other, Value::list(Vec::with_capacity(2)));
+            *other = Value::list(vec![first, Value::from(value)]);
         }
     }
 }
@@ -486,7 +486,7 @@ mod tests {
         assert_eq!(outcome, Outcome::Rfc5424);
         assert_eq!(
             e.get("log.syslog.structured_data.x@1.v"),
-            Some(&Value::List(vec![Value::from("a]b\"c"), Value::from("2")]))
+            Some(&Value::list(vec![Value::from("a]b\"c"), Value::from("2")]))
         );
         assert_eq!(s(&e, field::LOG_SYSLOG_MESSAGE), Some("hi"));
         assert_eq!(e.message, raw, "message keeps BOM and blanks");
