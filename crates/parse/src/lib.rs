@@ -44,6 +44,7 @@
 mod dispatch;
 pub mod formats;
 pub mod syslog;
+mod text;
 mod time;
 
 pub use dispatch::{BodyOutcome, Format, Parsed, UnknownFormat, parse};

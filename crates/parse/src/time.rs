@@ -7,7 +7,7 @@
 use chrono::offset::MappedLocalTime;
 use chrono::{
     DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta,
-    TimeZone, Utc,
+    TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 use gac_event::Timestamp;
@@ -142,6 +142,34 @@ impl TimePolicy {
                 day,
                 time,
                 offset: None,
+            } if let Some(offset) = self.fixed
+                && let Some(t) = infer_year_at_offset(offset, month, day, time, received)
+                    .filter(|(year, _)| (FIXED_SINCE..=FIXED_UNTIL).contains(year)) =>
+            {
+                (
+                    t.1,
+                    Provenance::InputZone {
+                        year_inferred: true,
+                    },
+                )
+            }
+            RecordTime::NoYear {
+                month,
+                day,
+                time,
+                offset: Some(offset),
+            } if let Some((_, t)) = infer_year_at_offset(offset, month, day, time, received) => (
+                t,
+                Provenance::Record {
+                    offset,
+                    year_inferred: true,
+                },
+            ),
+            RecordTime::NoYear {
+                month,
+                day,
+                time,
+                offset: None,
             } => match self.infer_year_in_zone(month, day, time, received) {
                 Some(naive) => (
                     self.local_to_utc(naive),
@@ -211,6 +239,80 @@ impl TimePolicy {
     }
 }
 
+/// [`infer_year`] at a fixed offset in integer arithmetic, the common case (a BSD time
+/// read in Asia/Ho_Chi_Minh), without chrono's date types: the year chosen and the UTC
+/// instant. `None` hands the case to the general path: a leap second, a receive time
+/// outside 1900..2200, or no year in the search with that date (`Feb 30`).
+fn infer_year_at_offset(
+    offset: FixedOffset,
+    month: u32,
+    day: u32,
+    time: NaiveTime,
+    received: Timestamp,
+) -> Option<(i32, Timestamp)> {
+    const NANOS_PER_SEC: i64 = 1_000_000_000;
+    const SECS_PER_DAY: i64 = 86_400;
+    // Nanoseconds from 1900 to 2200 fit an i64 with room to spare.
+    const EARLIEST: i64 = -2_208_988_800 * NANOS_PER_SEC;
+    const LATEST: i64 = 7_258_118_400 * NANOS_PER_SEC;
+    let nanos = i64::from(time.nanosecond());
+    if nanos >= NANOS_PER_SEC || !(EARLIEST..LATEST).contains(&received.nanos()) {
+        return None;
+    }
+    let offset_nanos = i64::from(offset.local_minus_utc()) * NANOS_PER_SEC;
+    let received_local = received.nanos() + offset_nanos;
+    let limit = received_local + FUTURE_TOLERANCE.num_seconds() * NANOS_PER_SEC;
+    let (received_year, _, _) =
+        civil_from_days(received_local.div_euclid(NANOS_PER_SEC * SECS_PER_DAY));
+    let newest = received_year + 1;
+    let of_day = i64::from(time.num_seconds_from_midnight()) * NANOS_PER_SEC + nanos;
+    (newest - YEAR_SEARCH_DEPTH..=newest)
+        .rev()
+        .filter(|&year| day <= days_in_month(year, month))
+        .map(|year| {
+            let local = days_from_civil(year, month, day) * SECS_PER_DAY * NANOS_PER_SEC + of_day;
+            (year, local)
+        })
+        .find(|&(_, local)| local <= limit)
+        .map(|(year, local)| (year, Timestamp::from_nanos(local - offset_nanos)))
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant, `days_from_civil`).
+fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let m = i64::from(month);
+    let day_of_year = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The date of a day count from 1970-01-01 (H. Hinnant, `civil_from_days`).
+fn civil_from_days(days: i64) -> (i32, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    // The callers' day counts stay within 1900..2200, far inside i32 years.
+    (year as i32, month as u32, day as u32)
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// The local date-time for `month`/`day` `time` in the most recent year that keeps it
 /// no more than [`FUTURE_TOLERANCE`] after the receive time (both read in `zone`).
 ///
@@ -249,6 +351,56 @@ mod tests {
             time: NaiveTime::from_hms_opt(h, m, s).unwrap(),
             offset: None,
         }
+    }
+
+    /// The integer path must pick the year and instant chrono's does, around every
+    /// month end, New Year and leap day, at offsets either side of UTC.
+    #[test]
+    fn integer_path_agrees_with_chrono() {
+        let mut checked = 0;
+        for offset_hours in [-10, 0, 7, 14] {
+            let offset = FixedOffset::east_opt(offset_hours * 3600).unwrap();
+            // Receive times every 29 hours and 13 minutes from 1995 into 2031.
+            let mut received = ts("1995-01-01T00:00:00Z").nanos();
+            while received < ts("2031-01-01T00:00:00Z").nanos() {
+                let received_at = Timestamp::from_nanos(received);
+                let local = received_at.to_datetime().with_timezone(&offset);
+                for (month, day) in [(local.month(), local.day()), (2, 29), (12, 31), (1, 1)] {
+                    for time in [
+                        NaiveTime::from_hms_nano_opt(0, 0, 0, 0).unwrap(),
+                        NaiveTime::from_hms_nano_opt(local.hour(), local.minute(), 7, 5).unwrap(),
+                        NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999).unwrap(),
+                    ] {
+                        let chrono = infer_year(&offset, month, day, time, received_at).map(|n| {
+                            let t = offset.from_local_datetime(&n).single().unwrap();
+                            (n.year(), Timestamp::from_datetime(t))
+                        });
+                        let integer = infer_year_at_offset(offset, month, day, time, received_at);
+                        assert_eq!(integer, chrono, "{month}-{day} {time} at {local}");
+                        checked += 1;
+                    }
+                }
+                received += (29 * 3600 + 13 * 60) * 1_000_000_000;
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
+        // A date no year in the search has, a leap second and a far receive time go to
+        // the general path.
+        let utc = FixedOffset::east_opt(0).unwrap();
+        let noon = NaiveTime::from_hms_opt(12, 0, 0).unwrap();
+        assert_eq!(
+            infer_year_at_offset(utc, 2, 30, noon, ts("2025-07-01T00:00:00Z")),
+            None
+        );
+        let leap = NaiveTime::from_hms_nano_opt(23, 59, 59, 1_000_000_000).unwrap();
+        assert_eq!(
+            infer_year_at_offset(utc, 6, 30, leap, ts("2025-07-01T00:00:00Z")),
+            None
+        );
+        assert_eq!(
+            infer_year_at_offset(utc, 6, 30, noon, Timestamp::from_nanos(i64::MAX)),
+            None
+        );
     }
 
     #[test]

@@ -37,6 +37,7 @@ use nom::{IResult, Parser};
 
 use super::generic::set_record_time;
 use super::{Context, FormatError};
+use crate::text::Cut;
 use crate::time::RecordTime;
 
 const FORMAT: &str = "auditd";
@@ -98,7 +99,7 @@ pub(super) fn applies(app: Option<&str>, msg: &str) -> bool {
 fn strip_kernel_prefix(msg: &str) -> &str {
     let msg = msg.trim_start();
     let msg = match msg.strip_prefix('[') {
-        Some(rest) => rest.split_once("] ").map_or(msg, |(_, r)| r),
+        Some(rest) => rest.cut("] ").map_or(msg, |(_, r)| r),
         None => msg,
     };
     msg.strip_prefix("audit: ").unwrap_or(msg)
@@ -281,7 +282,7 @@ fn read_pairs<'a>(s: &'a str, out: &mut Vec<(&'a str, Raw<'a>)>) {
 
 /// Where an uppercase `KEY="` starts inside a bare value, if one is glued to it.
 fn glued_key(value: &str) -> Option<usize> {
-    let eq = value.find("=\"")?;
+    let eq = value.locate("=\"")?;
     let start = value[..eq]
         .bytes()
         .rposition(|b| !(b.is_ascii_uppercase() || b == b'_'))

@@ -63,6 +63,7 @@ use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
 use super::{Context, FormatError};
+use crate::text::Cut;
 
 /// How an action is classified: its name and ECS category and type lists.
 #[derive(Debug)]
@@ -329,7 +330,7 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
     // Where it happened in the handshake adds nothing the shape does not say.
     let msg = msg.strip_suffix("[preauth]").map_or(msg, str::trim_end);
     // Solaris puts the message id first: `[ID 800047 auth.info] Failed ...`.
-    let msg = match msg.strip_prefix("[ID ").and_then(|m| m.split_once("] ")) {
+    let msg = match msg.strip_prefix("[ID ").and_then(|m| m.cut("] ")) {
         Some((_, rest)) => rest,
         None => msg,
     };
@@ -374,7 +375,7 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         return received_disconnect(rest, event);
     }
     if let Some(rest) = msg.strip_prefix("Read error from remote host ")
-        && let Some((addr, reason)) = rest.split_once(": ")
+        && let Some((addr, reason)) = rest.cut(": ")
         && let Some((addr, port)) = bare_endpoint(addr)
     {
         mark(event, &SSH_DISCONNECT, None);
@@ -401,9 +402,7 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
     }
     if let Some(rest) = msg.strip_prefix("reverse mapping checking getaddrinfo for ") {
         // `HOST [IP] failed - POSSIBLE BREAK-IN ATTEMPT!`
-        let (host, rest) = rest
-            .split_once(" [")
-            .ok_or_else(|| unreadable(SSHD, "mapping"))?;
+        let (host, rest) = rest.cut(" [").ok_or_else(|| unreadable(SSHD, "mapping"))?;
         let (ip, _) = rest
             .split_once(']')
             .ok_or_else(|| unreadable(SSHD, "mapping"))?;
@@ -413,8 +412,8 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         return Ok(());
     }
     if let Some(rest) = msg.strip_prefix("Address ")
-        && let Some((ip, rest)) = rest.split_once(" maps to ")
-        && let Some((host, _)) = rest.split_once(", but this does not map back")
+        && let Some((ip, rest)) = rest.cut(" maps to ")
+        && let Some((host, _)) = rest.cut(", but this does not map back")
     {
         mark(event, &SSH_REVERSE_MAPPING, None);
         set_source(event, ip, None);
@@ -422,10 +421,10 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         return Ok(());
     }
     if let Some(rest) = msg.strip_prefix("User ")
-        && let Some((who, reason)) = rest.split_once(" not allowed because ")
+        && let Some((who, reason)) = rest.cut(" not allowed because ")
     {
         mark(event, &SSH_USER_NOT_ALLOWED, Some(false));
-        let (user, from) = match who.rsplit_once(" from ") {
+        let (user, from) = match who.cut_last(" from ") {
             Some((user, from)) => (user, Some(from)),
             None => (who, None),
         };
@@ -445,7 +444,7 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
     }
     if let Some(rest) = msg.strip_prefix("Unable to negotiate with ") {
         let (where_, reason) = rest
-            .split_once(": ")
+            .cut(": ")
             .ok_or_else(|| unreadable(SSHD, "negotiation"))?;
         let (addr, port) = bare_endpoint(where_).ok_or_else(|| unreadable(SSHD, "negotiation"))?;
         mark(event, &SSH_NEGOTIATION, Some(false));
@@ -454,7 +453,7 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         return Ok(());
     }
     if let Some(rest) = msg.strip_prefix("Bad protocol version identification ")
-        && let Some((_, tail)) = rest.rsplit_once(" from ")
+        && let Some((_, tail)) = rest.cut_last(" from ")
         && let Some((addr, port)) = bare_endpoint(tail)
     {
         mark(event, &SSH_NEGOTIATION, Some(false));
@@ -467,7 +466,7 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         .or_else(|| msg.strip_prefix("ssh_dispatch_run_fatal: Connection from "))
     {
         let (where_, reason) = rest
-            .split_once(": ")
+            .cut(": ")
             .ok_or_else(|| unreadable(SSHD, "connection error"))?;
         let (addr, port) =
             bare_endpoint(where_).ok_or_else(|| unreadable(SSHD, "connection error"))?;
@@ -492,11 +491,11 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
     }
     if let Some(rest) = msg.strip_prefix("Connection from ") {
         // `A port P on B port Q[ rdomain "..."]`; older sshd stops after `A port P`.
-        let (from, to) = rest.split_once(" on ").unwrap_or((rest, ""));
+        let (from, to) = rest.cut(" on ").unwrap_or((rest, ""));
         let (addr, port) = bare_endpoint(from).ok_or_else(|| unreadable(SSHD, "connection"))?;
         mark(event, &SSH_CONNECTION, None);
         set_source(event, addr, port);
-        let to = to.split_once(" rdomain").map_or(to, |(t, _)| t);
+        let to = to.cut(" rdomain").map_or(to, |(t, _)| t);
         if let Some((addr, port)) = bare_endpoint(to)
             && let Ok(ip) = addr.parse::<IpAddr>()
         {
@@ -512,7 +511,7 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         event.set(field::EVENT_REASON, "timeout before authentication");
         // `A port P`, or the old `connection from A to B, pid = N`.
         let rest = rest.strip_prefix("connection from ").unwrap_or(rest);
-        let rest = rest.split_once(" to ").map_or(rest, |(a, _)| a);
+        let rest = rest.cut(" to ").map_or(rest, |(a, _)| a);
         if let Some((addr, port)) = bare_endpoint(rest) {
             set_source(event, addr, port);
         }
@@ -520,7 +519,7 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
     }
     if let Some(rest) = msg.strip_prefix("subsystem request for ") {
         let (subsystem, user) = rest
-            .split_once(" by user ")
+            .cut(" by user ")
             .ok_or_else(|| unreadable(SSHD, "subsystem"))?;
         let (user, failed) = match user.strip_suffix(" failed, subsystem not found") {
             Some(user) => (user, true),
@@ -535,7 +534,7 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         return sshd_pam_error(rest, event);
     }
     if let Some(rest) = msg.strip_prefix("message repeated ")
-        && let Some((_, inner)) = rest.split_once(" times: [ ")
+        && let Some((_, inner)) = rest.cut(" times: [ ")
     {
         // rsyslog folded identical lines; the event is the line that was repeated.
         return sshd_message(inner.strip_suffix(']').unwrap_or(inner), event);
@@ -554,9 +553,7 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
 /// `<method> for [invalid user ]<user> from <addr> port <n> ssh2[: <key>]`, after
 /// `Accepted ` or `Failed `.
 fn ssh_login(rest: &str, success: bool, event: &mut Event) -> Result<(), FormatError> {
-    let (method, rest) = rest
-        .split_once(" for ")
-        .ok_or_else(|| unreadable(SSHD, "login"))?;
+    let (method, rest) = rest.cut(" for ").ok_or_else(|| unreadable(SSHD, "login"))?;
     let (invalid, rest) = match rest.strip_prefix("invalid user ") {
         Some(rest) => (true, rest),
         None => (false, rest),
@@ -580,14 +577,14 @@ fn ssh_login(rest: &str, success: bool, event: &mut Event) -> Result<(), FormatE
 
 /// `error: PAM: <what> for [illegal user ]<user> from <host>[ via <ip>]`.
 fn sshd_pam_error(rest: &str, event: &mut Event) -> Result<(), FormatError> {
-    let Some((what, rest)) = rest.split_once(" for ") else {
+    let Some((what, rest)) = rest.cut(" for ") else {
         return Ok(());
     };
     let rest = rest.strip_prefix("illegal user ").unwrap_or(rest);
     let (user, from) = rest
-        .rsplit_once(" from ")
+        .cut_last(" from ")
         .ok_or_else(|| unreadable(SSHD, "PAM error"))?;
-    let from = from.split_once(" via ").map_or(from, |(host, _)| host);
+    let from = from.cut(" via ").map_or(from, |(host, _)| host);
     mark(event, &SSH_LOGIN, Some(false));
     event.set(field::EVENT_REASON, what);
     set_nonempty(event, field::USER_NAME, user);
@@ -598,17 +595,17 @@ fn sshd_pam_error(rest: &str, event: &mut Event) -> Result<(), FormatError> {
 /// `from IP[ port N]: CODE: reason`, or `from IP port N:CODE: reason`.
 fn received_disconnect(rest: &str, event: &mut Event) -> Result<(), FormatError> {
     let (head, reason) = rest
-        .split_once(": ")
+        .cut(": ")
         .ok_or_else(|| unreadable(SSHD, "received disconnect"))?;
     // `IP port N:CODE` (new) or `IP` (old, the code then starts `reason`).
-    let (addr, port, reason) = match head.split_once(" port ") {
+    let (addr, port, reason) = match head.cut(" port ") {
         Some((addr, port_code)) => {
             let port = port_code.split_once(':').map_or(port_code, |(p, _)| p);
             (addr, port.parse().ok(), reason)
         }
         None => {
             let reason = reason
-                .split_once(": ")
+                .cut(": ")
                 .filter(|(code, _)| code.bytes().all(|b| b.is_ascii_digit()))
                 .map_or(reason, |(_, r)| r);
             (head, None, reason)
@@ -638,7 +635,7 @@ fn disconnecting(rest: &str, event: &mut Event) -> Result<(), FormatError> {
     }
     let (who, reason) = rest
         .trim_start()
-        .split_once(": ")
+        .cut(": ")
         .ok_or_else(|| unreadable(SSHD, "disconnecting"))?;
     let (user, addr, port) =
         user_then_endpoint(who).ok_or_else(|| unreadable(SSHD, "disconnecting"))?;
@@ -670,7 +667,7 @@ struct Tail<'a> {
 /// 5.6.7.8 port 22 ssh2` is user `from 1.2.3.4`. (fail2ban's injection tests.)
 fn user_from(s: &str) -> Option<(&str, Tail<'_>)> {
     let mut start = 0;
-    while let Some(i) = s[start..].find("from ") {
+    while let Some(i) = s[start..].locate("from ") {
         let at = start + i;
         if (at == 0 || s.as_bytes()[at - 1] == b' ')
             && let Some(tail) = from_tail(&s[at + 5..])
@@ -710,7 +707,7 @@ fn ssh_protocol(s: &str) -> IResult<&str, &str> {
 /// `<addr>[ port <n>]` and nothing else.
 fn bare_endpoint(s: &str) -> Option<(&str, Option<u16>)> {
     let s = s.trim_end();
-    let (addr, port) = match s.split_once(" port ") {
+    let (addr, port) = match s.cut(" port ") {
         Some((addr, port)) => (addr, Some(port.parse().ok()?)),
         None => (s, None),
     };
@@ -720,7 +717,7 @@ fn bare_endpoint(s: &str) -> Option<(&str, Option<u16>)> {
 /// `[authenticating user X |invalid user X |user X ]<addr>[ port <n>]`.
 fn user_then_endpoint(s: &str) -> Option<(Option<&str>, &str, Option<u16>)> {
     let s = s.trim_end();
-    let (rest, port) = match s.rsplit_once(" port ") {
+    let (rest, port) = match s.cut_last(" port ") {
         Some((rest, port)) => (rest, Some(port.parse().ok()?)),
         None => (s, None),
     };
@@ -748,7 +745,7 @@ fn user_then_endpoint(s: &str) -> Option<(Option<&str>, &str, Option<u16>)> {
 /// the older `pam_unix(auth): body`, `pam_unix: body`, `(pam_unix) body`.
 fn pam_prefix(msg: &str) -> Option<(&str, &str, &str)> {
     if let Some(rest) = msg.strip_prefix("(pam_") {
-        let (name, body) = rest.split_once(") ")?;
+        let (name, body) = rest.cut(") ")?;
         return Some((&msg[1..name.len() + 5], "", body));
     }
     if !msg.starts_with("pam_") {
@@ -759,7 +756,7 @@ fn pam_prefix(msg: &str) -> Option<(&str, &str, &str)> {
     if let Some(body) = rest.strip_prefix(": ") {
         return Some((module, "", body));
     }
-    let (inside, body) = rest.strip_prefix('(')?.split_once("): ")?;
+    let (inside, body) = rest.strip_prefix('(')?.cut("): ")?;
     let service = inside.split_once(':').map_or(inside, |(s, _)| s);
     Some((module, service, body))
 }
@@ -793,7 +790,7 @@ fn pam_body(module: &str, service: &str, body: &str, event: &mut Event) {
     } else if let Some(rest) = body.strip_prefix("session opened for user ") {
         mark(event, &SESSION_OPENED, Some(true));
         // `X by Y(uid=N)`, `X(uid=0) by Y(uid=N)`, `X by (uid=0)`.
-        let (user, by) = rest.split_once(" by ").unwrap_or((rest, ""));
+        let (user, by) = rest.cut(" by ").unwrap_or((rest, ""));
         let user = user.split_once('(').map_or(user, |(u, _)| u);
         let by = by.split_once('(').map_or(by, |(b, _)| b);
         if switch {
@@ -832,7 +829,7 @@ fn pam_body(module: &str, service: &str, body: &str, event: &mut Event) {
         let user = rest.split_once(' ').map_or(rest, |(u, _)| u);
         set_nonempty(event, field::USER_NAME, user);
     } else if let Some(rest) = body.strip_prefix("requirement ")
-        && let Some((_, user)) = rest.split_once(" not met by user ")
+        && let Some((_, user)) = rest.cut(" not met by user ")
     {
         set_nonempty(event, field::USER_NAME, user.trim_matches('"'));
     }
@@ -853,17 +850,17 @@ fn more_failures(body: &str) -> Option<(&str, &str)> {
 /// the user runs from the first `  user=` to the end and the host is the last `rhost=`
 /// before it (fail2ban's injection tests).
 fn pam_auth_fields(kv: &str, switch: bool, event: &mut Event) {
-    let (head, user) = match kv.split_once("  user=").or_else(|| kv.split_once(" user=")) {
+    let (head, user) = match kv.cut("  user=").or_else(|| kv.cut(" user=")) {
         Some((head, user)) => (head, user.trim()),
         None => (kv, ""),
     };
-    let (head, rhost) = match head.rsplit_once("rhost=") {
+    let (head, rhost) = match head.cut_last("rhost=") {
         Some((head, rhost)) => (head, rhost.trim()),
         None => (head, ""),
     };
-    let ruser = head.split_once("ruser=").map_or("", |(_, r)| r.trim());
+    let ruser = head.cut("ruser=").map_or("", |(_, r)| r.trim());
     let logname = head
-        .split_once("logname=")
+        .cut("logname=")
         .and_then(|(_, l)| l.split_ascii_whitespace().next())
         .filter(|l| !l.contains('='))
         .unwrap_or("");
@@ -895,7 +892,7 @@ pub(super) fn parse_sudo(msg: &str, event: &mut Event, _: &Context<'_>) -> Resul
         return Ok(());
     }
     // `   alice : [error ; ]TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls`
-    let Some((user, rest)) = msg.split_once(" : ") else {
+    let Some((user, rest)) = msg.cut(" : ") else {
         return Ok(());
     };
     let user = user.trim();
@@ -915,7 +912,7 @@ pub(super) fn parse_sudo(msg: &str, event: &mut Event, _: &Context<'_>) -> Resul
             command = Some(cmd);
             break;
         }
-        let (item, next) = rest.split_once(" ; ").unwrap_or((rest, ""));
+        let (item, next) = rest.cut(" ; ").unwrap_or((rest, ""));
         match item.split_once('=') {
             Some((key, value)) if key.bytes().all(|b| b.is_ascii_uppercase()) => match key {
                 "TTY" => event.set(field::SYSTEM_AUTH_SUDO_TTY, value),
@@ -958,9 +955,9 @@ pub(super) fn parse_su(msg: &str, event: &mut Event, _: &Context<'_>) -> Result<
     let msg = msg.trim_end();
     // (who, target, succeeded)
     let switch = if let Some(rest) = msg.strip_prefix("Successful su for ") {
-        rest.split_once(" by ").map(|(to, by)| (by, to, true))
+        rest.cut(" by ").map(|(to, by)| (by, to, true))
     } else if let Some(rest) = msg.strip_prefix("FAILED su for ") {
-        rest.split_once(" by ").map(|(to, by)| (by, to, false))
+        rest.cut(" by ").map(|(to, by)| (by, to, false))
     } else if let Some(rest) = msg
         .strip_prefix("+ ")
         .map(|r| (r, true))
@@ -978,16 +975,16 @@ pub(super) fn parse_su(msg: &str, event: &mut Event, _: &Context<'_>) -> Result<
         switch_to(rest).map(|(to, by)| (by, to, true))
     } else if let Some(rest) = msg.strip_prefix("BAD SU ") {
         // Old BSD su: `BAD SU alice to root on /dev/ttyp0`.
-        rest.split_once(" to ")
-            .map(|(by, to)| (by, to.split_once(" on ").map_or(to, |(t, _)| t), false))
+        rest.cut(" to ")
+            .map(|(by, to)| (by, to.cut(" on ").map_or(to, |(t, _)| t), false))
     } else if let Some(rest) = msg.strip_prefix("failed: ") {
         // `failed: ttyq4 changing from alice to root`.
-        rest.split_once(" changing from ")
-            .and_then(|(_, pair)| pair.split_once(" to "))
+        rest.cut(" changing from ")
+            .and_then(|(_, pair)| pair.cut(" to "))
             .map(|(by, to)| (by, to, false))
-    } else if let Some((by, rest)) = msg.split_once(" to ")
+    } else if let Some((by, rest)) = msg.cut(" to ")
         && !by.contains(' ')
-        && let Some((to, _)) = rest.split_once(" on ")
+        && let Some((to, _)) = rest.cut(" on ")
     {
         // Old BSD su: `alice to root on /dev/ttyp1`.
         Some((by, to, true))
@@ -1004,8 +1001,8 @@ pub(super) fn parse_su(msg: &str, event: &mut Event, _: &Context<'_>) -> Result<
 
 /// `root) alice on pts/0` into ("root", "alice").
 fn switch_to(rest: &str) -> Option<(&str, &str)> {
-    let (to, rest) = rest.split_once(") ")?;
-    let by = rest.split_once(" on ").map_or(rest, |(b, _)| b);
+    let (to, rest) = rest.cut(") ")?;
+    let by = rest.cut(" on ").map_or(rest, |(b, _)| b);
     Some((to, by))
 }
 
@@ -1057,7 +1054,7 @@ fn shadow_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
     if let Some(rest) = msg.strip_prefix("group added to ") {
         // `group added to /etc/group: name=tsg, GID=1003`
         let (file, pairs) = rest
-            .split_once(": ")
+            .cut(": ")
             .ok_or_else(|| unreadable("shadow", "group added"))?;
         mark(event, &GROUP_FILE_UPDATED, Some(true));
         event.set(field::FILE_PATH, file);
@@ -1256,7 +1253,7 @@ pub(super) fn parse_logind(
     if let Some(rest) = msg.strip_prefix("New session ") {
         // `New session 3 of user root.`
         let (id, user) = rest
-            .split_once(" of user ")
+            .cut(" of user ")
             .ok_or_else(|| unreadable(LOGIND, "new session"))?;
         mark(event, &SESSION_CREATED, Some(true));
         event.set(field::SYSTEM_AUTH_LOGIND_SESSION_ID, id);
@@ -1265,7 +1262,7 @@ pub(super) fn parse_logind(
         mark(event, &SESSION_REMOVED, Some(true));
         event.set(field::SYSTEM_AUTH_LOGIND_SESSION_ID, id);
     } else if let Some(rest) = msg.strip_prefix("Session ")
-        && let Some((id, _)) = rest.split_once(" logged out")
+        && let Some((id, _)) = rest.cut(" logged out")
     {
         mark(event, &SESSION_LOGGED_OUT, Some(true));
         event.set(field::SYSTEM_AUTH_LOGIND_SESSION_ID, id);

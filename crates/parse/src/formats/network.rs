@@ -41,6 +41,7 @@ use super::web::{
     seconds_to_nanos, set_address, set_class, set_int, set_level, set_time, set_url, set_words,
 };
 use super::{Context, FormatError};
+use crate::text::Cut;
 use crate::time::RecordTime;
 
 /// Datasets; the body parsers are named after them too.
@@ -878,7 +879,7 @@ pub(super) fn asa_applies(_app: Option<&str>, msg: &str) -> bool {
 
 fn asa_start(msg: &str) -> Option<usize> {
     let head = msg.get(..msg.len().min(MAX_ASA_OFFSET + 5)).unwrap_or(msg);
-    head.find("%ASA-").or_else(|| head.find("%FTD-"))
+    head.locate("%ASA-").or_else(|| head.locate("%FTD-"))
 }
 
 /// `%ASA-[facility-]sev-msgid[:]`.
@@ -1254,7 +1255,7 @@ fn asa_message(id: &str, text: &str, e: &mut Event) -> Option<()> {
             deny(e, proto);
             set_endpoints(e, &src, &dst);
             icmp_type_code(e, s);
-            if let Some((_, acl)) = s.split_once("access-group \"")
+            if let Some((_, acl)) = s.cut("access-group \"")
                 && let Some((acl, _)) = acl.split_once('"')
             {
                 e.set(field::RULE_NAME, acl);
@@ -1487,24 +1488,24 @@ fn asa_message(id: &str, text: &str, e: &mut Event) -> Option<()> {
                 e.set(ASA_ASSIGNED_IP, a);
             }
             if id == "716002"
-                && let Some((_, reason)) = text.split_once("terminated: ")
+                && let Some((_, reason)) = text.cut("terminated: ")
             {
                 e.set(ASA_REASON, reason.trim_end_matches('.'));
             }
         }
         // DAP: User alice, Addr 1.2.3.4, Connection AnyConnect: The following DAP records ...
         "734001" => {
-            let user = text.split_once("User ")?.1.split_once(',')?.0;
+            let user = text.cut("User ")?.1.split_once(',')?.0;
             set_asa_user(e, user);
             if let Some(addr) = text
-                .split_once("Addr ")
+                .cut("Addr ")
                 .and_then(|(_, r)| r.split_once(','))
                 .map(|(a, _)| a)
             {
                 set_address(e, field::SOURCE_IP, ASA_PEER, addr);
             }
             if let Some(conn) = text
-                .split_once("Connection ")
+                .cut("Connection ")
                 .and_then(|(_, r)| r.split_once(':'))
                 .map(|(c, _)| c)
             {
@@ -1541,7 +1542,7 @@ fn asa_message(id: &str, text: &str, e: &mut Event) -> Option<()> {
                 e.set(field::OBSERVER_INGRESS_INTERFACE_NAME, i);
             }
             if let Some(user) = s
-                .split_once("for user \"")
+                .cut("for user \"")
                 .and_then(|(_, u)| u.split_once('"'))
                 .map(|(u, _)| u)
             {
@@ -1573,14 +1574,10 @@ fn asa_message(id: &str, text: &str, e: &mut Event) -> Option<()> {
         // User 'admin', running 'CLI' from IP 1.2.3.4, executed 'show run'
         "111010" => {
             let (_, (_, user, _)) = run((literal("User '"), take_until("'"), char('\'')), text)?;
-            let cmd = text
-                .split_once("executed '")?
-                .1
-                .trim_end()
-                .trim_end_matches('\'');
+            let cmd = text.cut("executed '")?.1.trim_end().trim_end_matches('\'');
             command(e, user, cmd);
             if let Some(ip) = text
-                .split_once("from IP ")
+                .cut("from IP ")
                 .and_then(|(_, r)| r.split_once(','))
                 .map(|(ip, _)| ip)
             {
@@ -1693,7 +1690,7 @@ fn teardown(
         rest = r.trim();
     }
     // What is left: the reason (`TCP FINs from outside`) and maybe `(user)`.
-    let reason = match rest.rfind(" (") {
+    let reason = match rest.locate_last(" (") {
         Some(i) if rest.ends_with(')') => &rest[..i],
         _ if rest.starts_with('(') => "",
         _ => rest,
@@ -1729,23 +1726,23 @@ fn flags_and_iface(e: &mut Event, rest: &str) {
             e.set(ASA_TCP_FLAGS, flags);
         }
     }
-    if let Some((_, iface)) = rest.split_once("on interface ") {
+    if let Some((_, iface)) = rest.cut("on interface ") {
         e.set(
             field::OBSERVER_INGRESS_INTERFACE_NAME,
             iface.trim().trim_end_matches('.'),
         );
     }
-    if let Some((_, reason)) = rest.split_once("due to ") {
+    if let Some((_, reason)) = rest.cut("due to ") {
         e.set(ASA_REASON, reason.trim().trim_end_matches('.'));
     }
 }
 
 /// `type 3, code 3` / `(type 8, code 0)` / `type 3 code 3` wherever it appears.
 fn icmp_type_code(e: &mut Event, rest: &str) {
-    if let Some((_, after)) = rest.split_once("type ") {
+    if let Some((_, after)) = rest.cut("type ") {
         let t: String = after.chars().take_while(char::is_ascii_digit).collect();
         set_int(e, ASA_ICMP_TYPE, &t);
-        if let Some((_, after)) = after.split_once("code ") {
+        if let Some((_, after)) = after.cut("code ") {
             let c: String = after.chars().take_while(char::is_ascii_digit).collect();
             set_int(e, ASA_ICMP_CODE, &c);
         }

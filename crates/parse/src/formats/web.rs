@@ -36,6 +36,7 @@ use nom::error::{Error, ErrorKind};
 use nom::{IResult, Parser};
 
 use super::{Context, FormatError};
+use crate::text::Cut;
 use crate::time::RecordTime;
 
 /// Datasets (and record format names where they double as one).
@@ -536,7 +537,7 @@ fn split_request(request: &str) -> Option<(&str, &str, Option<&str>)> {
 /// `url.original`, and its parts when it is a path or an absolute URL.
 pub(super) fn set_url(e: &mut Event, target: &str) {
     e.set(field::URL_ORIGINAL, target);
-    let path_query = if let Some((scheme, after)) = target.split_once("://") {
+    let path_query = if let Some((scheme, after)) = target.cut("://") {
         if !scheme
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-')
@@ -772,7 +773,7 @@ fn nginx_error(s: &str, e: &mut Event, ctx: &Context<'_>) -> Result<(), String> 
     if let Some((_, id, _)) = cid {
         set_int(e, NGINX_ERROR_CONNECTION_ID, id);
     }
-    let (message, tail) = match text.find(", client: ") {
+    let (message, tail) = match text.locate(", client: ") {
         Some(i) => (&text[..i], Some(&text[i + 2..])),
         None => (text, None),
     };
@@ -804,7 +805,7 @@ fn nginx_error(s: &str, e: &mut Event, ctx: &Context<'_>) -> Result<(), String> 
 
 /// `key: value` or `key: "value"`, then `, ` before the next pair.
 fn error_pair(s: &str) -> Option<(&str, &str, &str)> {
-    let (key, after) = s.split_once(": ")?;
+    let (key, after) = s.cut(": ")?;
     if key.is_empty()
         || !key
             .bytes()
@@ -816,7 +817,7 @@ fn error_pair(s: &str) -> Option<(&str, &str, &str)> {
         let (rest, value) = quoted(after).ok()?;
         (value, rest)
     } else {
-        let end = after.find(", ").unwrap_or(after.len());
+        let end = after.locate(", ").unwrap_or(after.len());
         (&after[..end], &after[end..])
     };
     Some((key, value, rest.strip_prefix(", ").unwrap_or(rest)))
@@ -827,7 +828,7 @@ fn error_pair(s: &str) -> Option<(&str, &str, &str)> {
 fn apache_error(s: &str, e: &mut Event, ctx: &Context<'_>) -> Result<(), String> {
     let (time, rest) = s
         .strip_prefix('[')
-        .and_then(|r| r.split_once("] ["))
+        .and_then(|r| r.cut("] ["))
         .ok_or("not an Apache error line")?;
     let time = apache_time(time).ok_or_else(|| format!("bad time {time:?}"))?;
     let (module_level, mut rest) = rest.split_once(']').ok_or("unterminated level")?;
@@ -844,7 +845,7 @@ fn apache_error(s: &str, e: &mut Event, ctx: &Context<'_>) -> Result<(), String>
             let Some((ids, after)) = inner.split_once(']') else {
                 break;
             };
-            let (pid, tid) = ids.split_once(":tid ").unwrap_or((ids, ""));
+            let (pid, tid) = ids.cut(":tid ").unwrap_or((ids, ""));
             set_int(e, field::PROCESS_PID, pid);
             set_int(e, field::PROCESS_THREAD_ID, tid);
             rest = after;
@@ -868,7 +869,7 @@ fn apache_error(s: &str, e: &mut Event, ctx: &Context<'_>) -> Result<(), String>
         }
     }
     let mut message = rest;
-    if let Some((code, after)) = message.split_once(": ")
+    if let Some((code, after)) = message.cut(": ")
         && code.len() == 7
         && code.starts_with("AH")
         && code[2..].bytes().all(|b| b.is_ascii_digit())
@@ -876,7 +877,7 @@ fn apache_error(s: &str, e: &mut Event, ctx: &Context<'_>) -> Result<(), String>
         e.set(field::ERROR_CODE, code);
         message = after;
     }
-    if let Some((text, referrer)) = message.rsplit_once(", referer: ") {
+    if let Some((text, referrer)) = message.cut_last(", referer: ") {
         e.set(field::HTTP_REQUEST_REFERRER, referrer);
         message = text;
     }
@@ -903,7 +904,7 @@ fn os_error(s: &str) -> Option<(&str, &str)> {
     if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let (text, after) = s.split_once(": ")?;
+    let (text, after) = s.cut(": ")?;
     Some((text, after))
 }
 
