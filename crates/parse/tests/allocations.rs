@@ -41,8 +41,10 @@ fn an_sshd_line_allocates_its_text_and_a_handful_more() {
     let (lines, most, mean) = allocations("loghub-openssh", Format::Syslog);
     eprintln!("sshd: {lines} lines, at most {most}, mean {mean:.2} allocations");
     assert!(lines > 40);
-    assert!(most <= 8, "at most {most} allocations");
-    assert!(mean <= 6.5, "mean {mean:.2} allocations");
+    // Text, fields, tags, the MSG when longer than 23 bytes: 4.1 on average. The
+    // constant category and type lists are static (they were two more).
+    assert!(most <= 6, "at most {most} allocations");
+    assert!(mean <= 4.5, "mean {mean:.2} allocations");
 }
 
 #[test]
@@ -52,5 +54,5 @@ fn an_access_line_allocates_its_text_and_a_handful_more() {
     eprintln!("access: {lines} lines, at most {most}, mean {mean:.2} allocations");
     assert!(lines > 40);
     assert!(most <= 9, "at most {most} allocations");
-    assert!(mean <= 5.5, "mean {mean:.2} allocations");
+    assert!(mean <= 5.0, "mean {mean:.2} allocations");
 }
