@@ -345,6 +345,39 @@ impl<'de> Deserialize<'de> for Fields {
 mod tests {
     use super::*;
 
+    /// A big map (a Suricata stats record has 265 fields) answers as a `BTreeMap` does
+    /// through inserts, replacements, removals, `retain` and clones, including names
+    /// that share a fingerprint (same length, same last seven bytes).
+    #[test]
+    fn big_maps_answer_like_a_btreemap() {
+        use std::collections::BTreeMap;
+        let mut f = Fields::new();
+        let mut model = BTreeMap::new();
+        let name = |i: usize| format!("suricata.eve.stats.{}{i:03}.version", ["a", "b"][i % 2]);
+        assert_eq!(
+            fingerprint(&name(0)),
+            fingerprint(&name(2)),
+            "a shared fingerprint"
+        );
+        for round in 0..3_i64 {
+            for i in (0..300).step_by(1 + round as usize) {
+                let old = f.insert(name(i), round);
+                assert_eq!(old, model.insert(name(i), Value::Int(round)), "{}", name(i));
+            }
+            for i in (0..300).step_by(7) {
+                assert_eq!(f.remove(&name(i)), model.remove(&name(i)));
+            }
+            f.retain(|k, _| !k.ends_with("5.version"));
+            model.retain(|k, _| !k.ends_with("5.version"));
+            let copy = f.clone();
+            for i in 0..310 {
+                assert_eq!(f.get(&name(i)), model.get(&name(i)), "{}", name(i));
+                assert_eq!(copy.get(&name(i)), model.get(&name(i)), "{}", name(i));
+            }
+            assert_eq!(f.len(), model.len());
+        }
+    }
+
     #[test]
     fn keeps_names_unique_in_set_order() {
         let mut f = Fields::new();

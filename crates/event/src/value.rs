@@ -158,7 +158,12 @@ mod tests {
     fn short_strings_are_inline_and_long_ones_shared() {
         let at_cap = "x".repeat(INLINE_CAP);
         let over = "x".repeat(INLINE_CAP + 1);
-        for (text, heap) in [("", false), ("root", false), (&*at_cap, false), (&*over, true)] {
+        for (text, heap) in [
+            ("", false),
+            ("root", false),
+            (&*at_cap, false),
+            (&*over, true),
+        ] {
             let Value::Str(s) = Value::from(text) else {
                 panic!("a string value");
             };
