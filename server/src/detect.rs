@@ -265,7 +265,7 @@ impl Detector {
         let key = self
             .suppress_by
             .iter()
-            .map(|f| alert.get(f).map(Value::to_string).unwrap_or_default())
+            .map(|f| alert.get(f).map(|v| v.to_string()).unwrap_or_default())
             .collect::<Vec<_>>()
             .join("\u{1f}");
         match self.suppressed_until.get(&(rule.clone(), key.clone())) {
@@ -295,7 +295,7 @@ fn alert_base(event: &Event, title: &str, level: gac_event::Severity) -> Event {
     alert.set(field::LOG_LEVEL, level.name());
     for &name in CONTEXT_FIELDS {
         if let Some(v) = event.get(name) {
-            alert.set(name, v.clone());
+            alert.set(name, v);
         }
     }
     if let Some(id) = event.get_str(field::EVENT_ID) {
@@ -336,7 +336,7 @@ fn rule_alert(event: &Event, m: &RuleMatch<'_>) -> Event {
         .map(|f| {
             let value = event
                 .get(&f.field)
-                .map(Value::to_string)
+                .map(|v| v.to_string())
                 .unwrap_or_default();
             Value::from(format!("{}={value}", f.field))
         })
@@ -442,7 +442,7 @@ level: high
         assert!(alert.has_tag("attack.t1110"));
         assert_eq!(
             alert.get(field::ALERT_EVENT_IDS),
-            Some(&Value::list(vec![Value::from("0")]))
+            Some(Value::list(vec![Value::from("0")]).as_ref())
         );
         assert_eq!(alert.severity(), Some(gac_event::Severity::Low));
         d.detect(&failure(1, "203.0.113.9"));
@@ -458,7 +458,10 @@ level: high
             brute[0].get_str("alert.group.source.ip"),
             Some("203.0.113.9")
         );
-        assert_eq!(brute[0].get(field::ALERT_VALUE), Some(&Value::Float(3.0)));
+        assert_eq!(
+            brute[0].get(field::ALERT_VALUE),
+            Some(Value::Float(3.0).as_ref())
+        );
         assert!(brute[0].has_tag(tag::CORRELATION));
         assert_eq!(d.counters.evicted_groups.get(), 0);
         // Alerts are not evaluated again.

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use gac_event::{Event, Value, field};
+use gac_event::{Event, Value, ValueRef, field};
 
 /// One field value as the evaluator sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +72,16 @@ fn from_value(v: &Value) -> FieldValue<'_> {
     }
 }
 
+fn from_ref(v: ValueRef<'_>) -> FieldValue<'_> {
+    match v {
+        ValueRef::Str(s) => FieldValue::Str(Cow::Borrowed(s)),
+        ValueRef::List(items) => FieldValue::List(items.iter().map(from_value).collect()),
+        ValueRef::Bool(b) => FieldValue::Bool(b),
+        ValueRef::Int(i) => FieldValue::Int(i),
+        ValueRef::Float(x) => FieldValue::Float(x),
+    }
+}
+
 impl FieldSource for Event {
     fn field(&self, name: &str) -> Option<FieldValue<'_>> {
         match name {
@@ -84,7 +94,7 @@ impl FieldSource for Event {
                     .map(|t| FieldValue::Str(Cow::Borrowed(t)))
                     .collect(),
             )),
-            _ => self.fields.get(name).map(from_value),
+            _ => self.fields.get(name).map(from_ref),
         }
     }
 

@@ -1,4 +1,4 @@
-//! [`Fields`]: an event's optional fields, a small map from ECS dotted name to [`Value`].
+//! [`Fields`]: an event's optional fields, a small map from ECS dotted name to value.
 //!
 //! An event carries 5 to 40 fields, set once each by a parser and then read many times
 //! (detection, indexing). A `Vec` in the order the fields were set suits that better than
@@ -7,16 +7,26 @@
 //! name (length and last seven bytes), so finding a name compares integers and reads
 //! the name's bytes only on a fingerprint match. Names are [`Name`]s: a field-name
 //! constant is kept as its `&'static str`, so setting a field copies no name.
-//! Serialisation and [`Fields::sorted`] give the fields in name order.
+//!
+//! String values are not stored one by one: their text is appended to one buffer that
+//! the map owns, and the entry keeps where it lies. Setting the 8 to 12 strings of a
+//! parsed log line (host, program, user, address, the message body) therefore costs
+//! one allocation for the whole event, not one per string longer than an inline
+//! buffer, and a value is a few machine words written straight into its entry. A read
+//! gives a [`ValueRef`], which borrows that text. Constant strings and lists (ECS
+//! keywords) are kept as their `&'static` data. Serialisation and [`Fields::sorted`]
+//! give the fields in name order.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::net::IpAddr;
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smol_str::SmolStr;
 
-use crate::{IntoName, Value};
+use crate::{IntoName, Value, ValueRef};
 
 /// A field name or tag: a `&'static str` constant, or a name made at run time.
 pub type Name = Cow<'static, str>;
@@ -39,11 +49,313 @@ fn fingerprint(name: &str) -> u64 {
     tail ^ ((n as u64) << 56)
 }
 
+/// Where an entry's value lies. Three words: written in place, no heap of its own.
+#[derive(Clone, Copy, Debug)]
+enum Slot {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// `text[start..start + len]`.
+    Text {
+        start: u32,
+        len: u32,
+    },
+    Static(&'static str),
+    StaticList(&'static [Value]),
+    /// `owned[index]`: a list made at run time (or text past the 4 GiB the offsets
+    /// reach).
+    Owned(u32),
+}
+
 #[derive(Clone, Debug)]
 struct Entry {
     fingerprint: u64,
     name: Name,
-    value: Value,
+    slot: Slot,
+}
+
+/// What the slots point into.
+#[derive(Default, Debug)]
+struct Store {
+    /// The text of every string value, one after another.
+    text: String,
+    /// Values a slot cannot hold: run-time lists.
+    owned: Vec<Value>,
+    /// While an event is being parsed ([`crate::Event::parse_from`]): the record text
+    /// the parser reads, as an address range, and where its copy starts in `text`. A
+    /// string that lies in that range is a part of the record and is stored as its
+    /// place in the copy, not copied again.
+    source: Option<Source>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Source {
+    address: usize,
+    len: usize,
+    start: usize,
+}
+
+/// The text of most events fits: an sshd login's strings take about 120 bytes.
+const FIRST_TEXT: usize = 256;
+
+impl Store {
+    #[inline]
+    fn read(&self, slot: &Slot) -> ValueRef<'_> {
+        match *slot {
+            Slot::Bool(b) => ValueRef::Bool(b),
+            Slot::Int(i) => ValueRef::Int(i),
+            Slot::Float(x) => ValueRef::Float(x),
+            Slot::Text { start, len } => {
+                let start = start as usize;
+                ValueRef::Str(&self.text[start..start + len as usize])
+            }
+            Slot::Static(s) => ValueRef::Str(s),
+            Slot::StaticList(items) => ValueRef::List(items),
+            Slot::Owned(i) => self.owned[i as usize].as_ref(),
+        }
+    }
+
+    /// The slot of `s`: its place in the record's copy when it is a part of the record
+    /// being parsed, else a copy appended to the text.
+    #[inline(always)]
+    fn text(&mut self, s: &str) -> Slot {
+        if let Some(source) = self.source {
+            // Comparing addresses, not bytes: `s` lies in the record when its bytes are
+            // within the record's, and the record is borrowed, unchanged, for as long as
+            // `source` is set.
+            let offset = (s.as_ptr() as usize).wrapping_sub(source.address);
+            if offset <= source.len && s.len() <= source.len - offset {
+                let start = source.start + offset;
+                if let (Ok(start), Ok(len)) = (u32::try_from(start), u32::try_from(s.len())) {
+                    return Slot::Text { start, len };
+                }
+            }
+        }
+        self.append(s)
+    }
+
+    /// The slot of a copy of `s` appended to the text.
+    #[inline(never)]
+    fn append(&mut self, s: &str) -> Slot {
+        if self.text.capacity() == 0 {
+            self.text.reserve(FIRST_TEXT.max(s.len()));
+        }
+        let start = self.text.len();
+        self.text.push_str(s);
+        self.span(start)
+    }
+
+    /// The slot of the text from `start` to the end.
+    #[inline]
+    fn span(&mut self, start: usize) -> Slot {
+        match (u32::try_from(start), u32::try_from(self.text.len())) {
+            (Ok(from), Ok(to)) => Slot::Text {
+                start: from,
+                len: to - from,
+            },
+            // Past what the offsets reach: kept whole, as a value of its own.
+            _ => {
+                let value = Value::from(&self.text[start..]);
+                self.text.truncate(start);
+                self.owned(value)
+            }
+        }
+    }
+
+    /// Copies the record `source` into the text and takes strings that lie in it as
+    /// places in that copy, until [`Store::end_source`].
+    fn begin_source(&mut self, source: &str) {
+        self.text.reserve(source.len() + FIRST_TEXT / 2);
+        let start = self.text.len();
+        self.text.push_str(source);
+        self.source = Some(Source {
+            address: source.as_ptr() as usize,
+            len: source.len(),
+            start,
+        });
+    }
+
+    fn end_source(&mut self) {
+        self.source = None;
+    }
+
+    fn owned(&mut self, value: Value) -> Slot {
+        match u32::try_from(self.owned.len()) {
+            Ok(i) => {
+                self.owned.push(value);
+                Slot::Owned(i)
+            }
+            // Four billion lists in one event cannot be made from a bounded record.
+            Err(_) => Slot::Static(""),
+        }
+    }
+
+    #[inline(always)]
+    fn put(&mut self, value: NewValue<'_>) -> Slot {
+        match value {
+            NewValue::Bool(b) => Slot::Bool(b),
+            NewValue::Int(i) => Slot::Int(i),
+            NewValue::Float(x) => Slot::Float(x),
+            NewValue::Str(s) => self.text(s),
+            NewValue::Static(s) => Slot::Static(s),
+            NewValue::StaticList(items) => Slot::StaticList(items),
+            NewValue::String(s) => self.append(&s),
+            NewValue::Ip(ip) => self.append_ip(ip),
+            NewValue::Value(v) => self.put_value(v),
+        }
+    }
+
+    #[inline(never)]
+    fn append_ip(&mut self, ip: IpAddr) -> Slot {
+        use std::fmt::Write;
+        let start = self.text.len();
+        // Writing to a `String` cannot fail.
+        let _ = write!(self.text, "{ip}");
+        self.span(start)
+    }
+
+    #[inline(never)]
+    fn put_value(&mut self, value: Value) -> Slot {
+        match value {
+            Value::Bool(b) => Slot::Bool(b),
+            Value::Int(i) => Slot::Int(i),
+            Value::Float(x) => Slot::Float(x),
+            Value::Str(s) => self.text(&s),
+            Value::List(Cow::Borrowed(items)) => Slot::StaticList(items),
+            list @ Value::List(Cow::Owned(_)) => self.owned(list),
+        }
+    }
+}
+
+/// A value being set: what [`Fields::insert`] and `Event::set` take. Made by `From`
+/// from a string slice (its text is copied into the event), a `String`, a [`Value`], an
+/// integer, a bool, a float, an address or a [`ValueRef`]; [`NewValue::Static`] keeps a
+/// constant string as it is.
+#[derive(Debug, Clone)]
+pub enum NewValue<'a> {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+    Static(&'static str),
+    StaticList(&'static [Value]),
+    String(String),
+    Ip(IpAddr),
+    Value(Value),
+}
+
+impl<'a> From<&'a str> for NewValue<'a> {
+    #[inline]
+    fn from(s: &'a str) -> Self {
+        NewValue::Str(s)
+    }
+}
+
+impl<'a> From<&'a String> for NewValue<'a> {
+    #[inline]
+    fn from(s: &'a String) -> Self {
+        NewValue::Str(s)
+    }
+}
+
+impl<'a> From<&'a SmolStr> for NewValue<'a> {
+    #[inline]
+    fn from(s: &'a SmolStr) -> Self {
+        NewValue::Str(s)
+    }
+}
+
+impl From<String> for NewValue<'_> {
+    #[inline]
+    fn from(s: String) -> Self {
+        NewValue::String(s)
+    }
+}
+
+impl From<SmolStr> for NewValue<'_> {
+    #[inline]
+    fn from(s: SmolStr) -> Self {
+        NewValue::Value(Value::Str(s))
+    }
+}
+
+impl<'a> From<Cow<'a, str>> for NewValue<'a> {
+    #[inline]
+    fn from(s: Cow<'a, str>) -> Self {
+        match s {
+            Cow::Borrowed(s) => NewValue::Str(s),
+            Cow::Owned(s) => NewValue::String(s),
+        }
+    }
+}
+
+impl From<Value> for NewValue<'_> {
+    #[inline]
+    fn from(v: Value) -> Self {
+        NewValue::Value(v)
+    }
+}
+
+impl From<Vec<Value>> for NewValue<'_> {
+    #[inline]
+    fn from(items: Vec<Value>) -> Self {
+        NewValue::Value(Value::list(items))
+    }
+}
+
+impl<'a> From<ValueRef<'a>> for NewValue<'a> {
+    #[inline]
+    fn from(v: ValueRef<'a>) -> Self {
+        match v {
+            ValueRef::Bool(b) => NewValue::Bool(b),
+            ValueRef::Int(i) => NewValue::Int(i),
+            ValueRef::Float(x) => NewValue::Float(x),
+            ValueRef::Str(s) => NewValue::Str(s),
+            ValueRef::List(items) => NewValue::Value(Value::list(items.to_vec())),
+        }
+    }
+}
+
+impl From<i64> for NewValue<'_> {
+    #[inline]
+    fn from(i: i64) -> Self {
+        NewValue::Int(i)
+    }
+}
+
+impl From<u16> for NewValue<'_> {
+    #[inline]
+    fn from(i: u16) -> Self {
+        NewValue::Int(i64::from(i))
+    }
+}
+
+impl From<u32> for NewValue<'_> {
+    #[inline]
+    fn from(i: u32) -> Self {
+        NewValue::Int(i64::from(i))
+    }
+}
+
+impl From<bool> for NewValue<'_> {
+    #[inline]
+    fn from(b: bool) -> Self {
+        NewValue::Bool(b)
+    }
+}
+
+impl From<f64> for NewValue<'_> {
+    #[inline]
+    fn from(x: f64) -> Self {
+        NewValue::Float(x)
+    }
+}
+
+impl From<IpAddr> for NewValue<'_> {
+    #[inline]
+    fn from(ip: IpAddr) -> Self {
+        NewValue::Ip(ip)
+    }
 }
 
 /// An event's optional fields, in the order they were set. Names are unique.
@@ -55,6 +367,7 @@ pub struct Fields {
     /// common answer both when a parser sets a new field and when a detection rule
     /// asks for a field the event lacks. Bits are not cleared on removal.
     seen: u64,
+    store: Store,
 }
 
 /// The filter bit of a fingerprint: its top six bits after a multiplicative mix.
@@ -73,7 +386,7 @@ impl Fields {
     pub fn with_capacity(n: usize) -> Self {
         Self {
             entries: Vec::with_capacity(n),
-            seen: 0,
+            ..Self::default()
         }
     }
 
@@ -89,13 +402,10 @@ impl Fields {
     }
 
     /// The value of a field, if present.
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.position(name).map(|i| &self.entries[i].value)
-    }
-
-    /// The value of a field for changing in place, if present.
-    pub fn get_mut(&mut self, name: &str) -> Option<&mut Value> {
-        self.position(name).map(|i| &mut self.entries[i].value)
+    #[inline]
+    pub fn get(&self, name: &str) -> Option<ValueRef<'_>> {
+        self.position(name)
+            .map(|i| self.store.read(&self.entries[i].slot))
     }
 
     /// Whether the field is present.
@@ -103,44 +413,91 @@ impl Fields {
         self.position(name).is_some()
     }
 
-    /// Sets a field, returning the value it replaced.
-    #[inline]
-    pub fn insert(&mut self, name: impl IntoName, value: impl Into<Value>) -> Option<Value> {
+    /// Sets a field, replacing any earlier value.
+    #[inline(always)]
+    pub fn insert<'v>(&mut self, name: impl IntoName, value: impl Into<NewValue<'v>>) {
         let name = name.into_name();
         let fingerprint = fingerprint(&name);
         let bit = bit(fingerprint);
+        let slot = self.store.put(value.into());
         if self.seen & bit != 0
             && let Some(e) = self
                 .entries
                 .iter_mut()
                 .find(|e| e.fingerprint == fingerprint && e.name == name)
         {
-            return Some(std::mem::replace(&mut e.value, value.into()));
+            e.slot = slot;
+            return;
         }
         self.seen |= bit;
         if self.entries.len() == self.entries.capacity() {
             // Most events have 10 to 30 fields (an sshd login 25, before enrichment adds
-            // its labels): one allocation, not a growth. Room is made before the value is
-            // built, so it can be built in its place.
+            // its labels): one allocation, not a growth.
             self.entries
                 .reserve(if self.entries.is_empty() { 32 } else { 16 });
         }
         self.entries.push(Entry {
             fingerprint,
             name,
-            value: value.into(),
+            slot,
         });
-        None
+    }
+
+    /// Sets a field to a constant string (an ECS keyword), kept as its `&'static str`.
+    #[inline]
+    pub fn insert_static(&mut self, name: impl IntoName, value: &'static str) {
+        self.insert(name, NewValue::Static(value));
+    }
+
+    /// Adds a value to a field: sets it when absent, and otherwise makes the field a
+    /// list of the values given, in order (a repeated RFC 5424 parameter, a repeated
+    /// auditd key).
+    pub fn append<'v>(&mut self, name: impl IntoName, value: impl Into<NewValue<'v>>) {
+        let name = name.into_name();
+        let Some(i) = self.position(&name) else {
+            self.insert(name, value);
+            return;
+        };
+        let value = value.into().into_value();
+        let items = match self.store.read(&self.entries[i].slot) {
+            ValueRef::List(items) => {
+                let mut items = items.to_vec();
+                items.push(value);
+                items
+            }
+            first => vec![first.to_value(), value],
+        };
+        let slot = self.store.owned(Value::list(items));
+        self.entries[i].slot = slot;
+    }
+
+    /// See [`crate::Event::parse_from`].
+    pub(crate) fn begin_source(&mut self, source: &str) {
+        self.store.begin_source(source);
+    }
+
+    /// The length of the text the string values are kept in.
+    #[cfg(test)]
+    pub(crate) fn store_text_len(&self) -> usize {
+        self.store.text.len()
+    }
+
+    /// See [`crate::Event::parse_from`].
+    pub(crate) fn end_source(&mut self) {
+        self.store.end_source();
     }
 
     /// Removes a field, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
-        self.position(name).map(|i| self.entries.remove(i).value)
+        let i = self.position(name)?;
+        let entry = self.entries.remove(i);
+        Some(self.store.read(&entry.slot).to_value())
     }
 
     /// Keeps only the fields for which `keep` returns true.
-    pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
-        self.entries.retain_mut(|e| keep(&e.name, &mut e.value));
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, ValueRef<'_>) -> bool) {
+        let store = &self.store;
+        self.entries.retain(|e| keep(&e.name, store.read(&e.slot)));
     }
 
     /// The number of fields.
@@ -157,11 +514,12 @@ impl Fields {
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             inner: self.entries.iter(),
+            store: &self.store,
         }
     }
 
     /// The fields in name order (for display and serialisation).
-    pub fn sorted(&self) -> Vec<(&Name, &Value)> {
+    pub fn sorted(&self) -> Vec<(&Name, ValueRef<'_>)> {
         let mut all: Vec<_> = self.iter().collect();
         all.sort_unstable_by(|a, b| a.0.cmp(b.0));
         all
@@ -173,15 +531,32 @@ impl Fields {
     }
 
     /// The values in the order they were set.
-    pub fn values(&self) -> impl Iterator<Item = &Value> {
-        self.entries.iter().map(|e| &e.value)
+    pub fn values(&self) -> impl Iterator<Item = ValueRef<'_>> {
+        self.iter().map(|(_, v)| v)
     }
 
     /// The fields whose names start with `prefix`, in name order.
-    pub fn with_prefix<'a>(&'a self, prefix: &str) -> Vec<(&'a Name, &'a Value)> {
+    pub fn with_prefix<'a>(&'a self, prefix: &str) -> Vec<(&'a Name, ValueRef<'a>)> {
         let mut found: Vec<_> = self.iter().filter(|(k, _)| k.starts_with(prefix)).collect();
         found.sort_unstable_by(|a, b| a.0.cmp(b.0));
         found
+    }
+}
+
+impl NewValue<'_> {
+    /// The value as an owned [`Value`].
+    pub fn into_value(self) -> Value {
+        match self {
+            NewValue::Bool(b) => Value::Bool(b),
+            NewValue::Int(i) => Value::Int(i),
+            NewValue::Float(x) => Value::Float(x),
+            NewValue::Str(s) => Value::from(s),
+            NewValue::Static(s) => Value::from_static(s),
+            NewValue::StaticList(items) => Value::static_list(items),
+            NewValue::String(s) => Value::from(s),
+            NewValue::Ip(ip) => Value::from(ip),
+            NewValue::Value(v) => v,
+        }
     }
 }
 
@@ -191,9 +566,16 @@ impl Clone for Fields {
     fn clone(&self) -> Self {
         let mut entries = Vec::with_capacity(self.entries.capacity());
         entries.extend(self.entries.iter().cloned());
+        let mut text = String::with_capacity(self.store.text.capacity());
+        text.push_str(&self.store.text);
         Self {
             entries,
             seen: self.seen,
+            store: Store {
+                text,
+                owned: self.store.owned.clone(),
+                source: None,
+            },
         }
     }
 }
@@ -209,17 +591,20 @@ impl PartialEq for Fields {
     }
 }
 
-/// Borrowing iterator over [`Fields`], in name order.
+/// Borrowing iterator over [`Fields`], in the order they were set.
 #[derive(Clone, Debug)]
 pub struct Iter<'a> {
     inner: std::slice::Iter<'a, Entry>,
+    store: &'a Store,
 }
 
 impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a Name, &'a Value);
+    type Item = (&'a Name, ValueRef<'a>);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next().map(|e| (&e.name, &e.value))
+        let store = self.store;
+        self.inner.next().map(|e| (&e.name, store.read(&e.slot)))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -229,14 +614,17 @@ impl<'a> Iterator for Iter<'a> {
 
 impl DoubleEndedIterator for Iter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.inner.next_back().map(|e| (&e.name, &e.value))
+        let store = self.store;
+        self.inner
+            .next_back()
+            .map(|e| (&e.name, store.read(&e.slot)))
     }
 }
 
 impl ExactSizeIterator for Iter<'_> {}
 
 impl<'a> IntoIterator for &'a Fields {
-    type Item = (&'a Name, &'a Value);
+    type Item = (&'a Name, ValueRef<'a>);
     type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Iter<'a> {
@@ -246,58 +634,33 @@ impl<'a> IntoIterator for &'a Fields {
 
 impl IntoIterator for Fields {
     type Item = (Name, Value);
-    type IntoIter = IntoIter;
+    type IntoIter = std::vec::IntoIter<(Name, Value)>;
 
-    fn into_iter(self) -> IntoIter {
-        IntoIter {
-            inner: self.entries.into_iter(),
-        }
+    /// The fields as owned values, in the order they were set.
+    fn into_iter(self) -> Self::IntoIter {
+        let store = &self.store;
+        let all: Vec<(Name, Value)> = self
+            .entries
+            .iter()
+            .map(|e| (e.name.clone(), store.read(&e.slot).to_value()))
+            .collect();
+        all.into_iter()
     }
 }
 
-/// Owning iterator over [`Fields`], in the order they were set.
-#[derive(Debug)]
-pub struct IntoIter {
-    inner: std::vec::IntoIter<Entry>,
-}
-
-impl Iterator for IntoIter {
-    type Item = (Name, Value);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next().map(|e| (e.name, e.value))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
-    }
-}
-
-impl<K: IntoName> Extend<(K, Value)> for Fields {
-    fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
+impl<'v, K: IntoName, V: Into<NewValue<'v>>> Extend<(K, V)> for Fields {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
         for (k, v) in iter {
             self.insert(k, v);
         }
     }
 }
 
-impl<K: IntoName> FromIterator<(K, Value)> for Fields {
-    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
+impl<'v, K: IntoName, V: Into<NewValue<'v>>> FromIterator<(K, V)> for Fields {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut fields = Fields::new();
         fields.extend(iter);
         fields
-    }
-}
-
-impl std::ops::Index<&str> for Fields {
-    type Output = Value;
-
-    /// The value of a field; panics when it is absent, as `BTreeMap`'s index does.
-    fn index(&self, name: &str) -> &Value {
-        match self.get(name) {
-            Some(v) => v,
-            None => panic!("no field {name:?}"),
-        }
     }
 }
 
@@ -311,7 +674,7 @@ impl Serialize for Fields {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.len()))?;
         for (k, v) in self.sorted() {
-            map.serialize_entry(k.as_ref(), v)?;
+            map.serialize_entry(k.as_ref(), &v)?;
         }
         map.end()
     }
@@ -345,6 +708,12 @@ impl<'de> Deserialize<'de> for Fields {
 mod tests {
     use super::*;
 
+    impl Fields {
+        fn get_str_for_test(&self, name: &str) -> Option<&str> {
+            self.get(name).and_then(ValueRef::as_str)
+        }
+    }
+
     /// A big map (a Suricata stats record has 265 fields) answers as a `BTreeMap` does
     /// through inserts, replacements, removals, `retain` and clones, including names
     /// that share a fingerprint (same length, same last seven bytes).
@@ -361,7 +730,8 @@ mod tests {
         );
         for round in 0..3_i64 {
             for i in (0..300).step_by(1 + round as usize) {
-                let old = f.insert(name(i), round);
+                let old = f.get(&name(i)).map(ValueRef::to_value);
+                f.insert(name(i), round);
                 assert_eq!(old, model.insert(name(i), Value::Int(round)), "{}", name(i));
             }
             for i in (0..300).step_by(7) {
@@ -371,8 +741,9 @@ mod tests {
             model.retain(|k, _| !k.ends_with("5.version"));
             let copy = f.clone();
             for i in 0..310 {
-                assert_eq!(f.get(&name(i)), model.get(&name(i)), "{}", name(i));
-                assert_eq!(copy.get(&name(i)), model.get(&name(i)), "{}", name(i));
+                let want = model.get(&name(i)).map(Value::as_ref);
+                assert_eq!(f.get(&name(i)), want, "{}", name(i));
+                assert_eq!(copy.get(&name(i)), want, "{}", name(i));
             }
             assert_eq!(f.len(), model.len());
         }
@@ -389,8 +760,10 @@ mod tests {
         let sorted = f.sorted();
         let sorted: Vec<&str> = sorted.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(sorted, ["a", "aa", "b", "c"]);
-        assert_eq!(f.get("b"), Some(&Value::Int(4)));
-        assert_eq!(f.insert("c", Value::Int(9)), Some(Value::Int(3)));
+        assert_eq!(f.get("b"), Some(Value::Int(4).as_ref()));
+        assert_eq!(f.get("c"), Some(ValueRef::Int(3)));
+        f.insert("c", Value::Int(9));
+        assert_eq!(f.get("c"), Some(ValueRef::Int(9)));
         assert_eq!(f.remove("a"), Some(Value::Int(2)));
         assert_eq!(f.remove("a"), None);
         assert!(!f.contains_key("a"));
@@ -437,7 +810,7 @@ mod tests {
             .map(|(i, &n)| (n, Value::Int(i as i64)))
             .collect();
         for (i, n) in names.iter().enumerate() {
-            assert_eq!(f.get(n), Some(&Value::Int(i as i64)), "{n}");
+            assert_eq!(f.get(n), Some(Value::Int(i as i64).as_ref()), "{n}");
         }
         assert_eq!(f.get("user.nam"), None);
         // More names than filter bits: every one still found, absent ones still absent.
@@ -447,18 +820,75 @@ mod tests {
         assert_eq!(many.len(), 300);
         for i in 0..300 {
             let name = format!("winlog.event_data.Field{i}");
-            assert_eq!(many.get(&name), Some(&Value::Int(i)), "{name}");
+            assert_eq!(many.get(&name), Some(Value::Int(i).as_ref()), "{name}");
         }
         assert_eq!(many.get("winlog.event_data.Field300"), None);
-        let reversed: Fields = f
-            .iter()
-            .rev()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
+        let reversed: Fields = f.iter().rev().map(|(k, v)| (k.to_string(), v)).collect();
         assert_eq!(reversed, f);
         let mut changed = reversed.clone();
         changed.insert("a", Value::Int(99));
         assert_ne!(changed, f);
+    }
+
+    /// Strings share the map's text buffer: each read gives back exactly what was set,
+    /// whatever came before it (a repeat, an empty string), through replacement,
+    /// removal, `append` and clones.
+    #[test]
+    fn string_values_read_back_from_the_shared_text() {
+        let mut f = Fields::new();
+        let long = "Failed password for invalid user admin from 203.0.113.5 port 52144 ssh2";
+        f.insert("log.syslog.hostname", "web-01");
+        f.insert("host.name", "web-01");
+        f.insert("log.syslog.message", long);
+        f.insert("tail", "ssh2");
+        f.insert("empty", "");
+        f.insert("owned", String::from("from a String"));
+        f.insert("ip", "2001:db8::1".parse::<IpAddr>().unwrap());
+        f.insert_static("kind", "event");
+        assert_eq!(
+            f.store.text,
+            format!("web-01web-01{long}ssh2from a String2001:db8::1"),
+            "strings outside a record being parsed are copied, constants are not"
+        );
+        let strings = |f: &Fields| -> Vec<(String, String)> {
+            f.sorted()
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_owned())))
+                .collect()
+        };
+        assert_eq!(
+            strings(&f),
+            [
+                ("empty", ""),
+                ("host.name", "web-01"),
+                ("ip", "2001:db8::1"),
+                ("kind", "event"),
+                ("log.syslog.hostname", "web-01"),
+                ("log.syslog.message", long),
+                ("owned", "from a String"),
+                ("tail", "ssh2"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
+        f.insert("host.name", "db-02");
+        assert_eq!(f.get_str_for_test("host.name"), Some("db-02"));
+        assert_eq!(f.get_str_for_test("log.syslog.hostname"), Some("web-01"));
+        assert_eq!(f.remove("tail"), Some(Value::from("ssh2")));
+        f.append("tag", "a");
+        f.append("tag", "b");
+        f.append("tag", Value::list(vec![Value::from("c")]));
+        assert_eq!(
+            f.get("tag").map(ValueRef::to_value),
+            Some(Value::list(vec![
+                Value::from("a"),
+                Value::from("b"),
+                Value::list(vec![Value::from("c")])
+            ]))
+        );
+        let copy = f.clone();
+        assert_eq!(copy, f);
+        assert_eq!(strings(&copy), strings(&f));
+        assert_eq!(strings(&f).len(), f.len() - 1, "every field but the list");
     }
 
     #[test]

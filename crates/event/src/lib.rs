@@ -18,11 +18,11 @@ pub mod wire;
 
 use serde::{Deserialize, Serialize};
 
-pub use fields::{Fields, IntoIter as FieldsIntoIter, Iter as FieldsIter, Name};
+pub use fields::{Fields, Iter as FieldsIter, Name, NewValue};
 pub use severity::Severity;
 pub use smol_str::{SmolStr, ToSmolStr};
 pub use time::{Timestamp, TimestampError};
-pub use value::Value;
+pub use value::{Value, ValueRef};
 
 /// What [`Event::set`] takes as a field name: a constant `&'static str` (stored as it
 /// is, never copied) or a name made at run time (`String`, [`Name`]). A borrowed
@@ -87,10 +87,30 @@ impl Event {
         }
     }
 
+    /// Makes an event from the record text `source` with `build` (a parser), and
+    /// returns it with what `build` returned. While `build` runs, a string value that
+    /// is a part of `source` (a host name, a user, the message body: most of what a
+    /// parser sets) is stored as its place in one copy of the record made up front,
+    /// instead of being copied on its own. `message` is left for the caller to set.
+    pub fn parse_from<R>(
+        source: &str,
+        timestamp: Timestamp,
+        ingested: Timestamp,
+        build: impl FnOnce(&mut Event) -> R,
+    ) -> (Event, R) {
+        // The event is this function's own until it is returned, after the source
+        // ended: should `build` panic, it is dropped with the rest, not kept.
+        let mut event = Event::new(timestamp, ingested, String::new());
+        event.fields.begin_source(source);
+        let result = build(&mut event);
+        event.fields.end_source();
+        (event, result)
+    }
+
     /// Sets a field, replacing any earlier value. A name given as a constant (see
     /// [`field`]) is kept as the `&'static str` it is: nothing is copied.
     #[inline]
-    pub fn set(&mut self, name: impl IntoName, value: impl Into<Value>) {
+    pub fn set<'v>(&mut self, name: impl IntoName, value: impl Into<NewValue<'v>>) {
         self.fields.insert(name, value);
     }
 
@@ -98,22 +118,22 @@ impl Event {
     /// which is kept as its `&'static str`, not copied.
     #[inline]
     pub fn set_const(&mut self, name: &'static str, value: &'static str) {
-        self.fields.insert(name, Value::from_static(value));
+        self.fields.insert_static(name, value);
     }
 
     /// The value of a field, if present.
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub fn get(&self, name: &str) -> Option<ValueRef<'_>> {
         self.fields.get(name)
     }
 
     /// The value of a field as a string slice, if it is a string.
     pub fn get_str(&self, name: &str) -> Option<&str> {
-        self.fields.get(name).and_then(Value::as_str)
+        self.fields.get(name).and_then(ValueRef::as_str)
     }
 
     /// The value of a field as an integer, if it is one.
     pub fn get_i64(&self, name: &str) -> Option<i64> {
-        self.fields.get(name).and_then(Value::as_i64)
+        self.fields.get(name).and_then(ValueRef::as_i64)
     }
 
     /// Adds a tag unless it is already there. A constant (see [`tag`]) is not copied.
@@ -163,6 +183,63 @@ mod tests {
         assert_eq!(json["tags"][0], tag::UNPARSED);
         let back: Event = serde_json::from_value(json).unwrap();
         assert_eq!(back, e);
+    }
+
+    /// While a record is parsed, its parts are stored as places in one copy of it; a
+    /// string from elsewhere, or any string after the parse, is copied. Either way a
+    /// read gives back the text that was set.
+    #[test]
+    fn parse_from_stores_parts_of_the_record_as_places_in_it() {
+        let record = String::from("<38>Nov 22 10:01:02 web-01 sshd[1234]: Failed password");
+        let elsewhere = String::from("web-01");
+        let t = Timestamp::from_nanos(0);
+        let (mut e, n) = Event::parse_from(&record, t, t, |e| {
+            e.set(field::HOST_NAME, &record[20..26]);
+            e.set(field::PROCESS_NAME, &record[27..31]);
+            e.set(field::LOG_SYSLOG_MESSAGE, &record[39..]);
+            e.set(field::LOG_SYSLOG_HOSTNAME, elsewhere.as_str());
+            e.set(field::LOG_SYSLOG_PROCID, "");
+            e.fields.store_text_len()
+        });
+        assert_eq!(
+            n,
+            record.len() + "web-01".len(),
+            "one copy of the record, plus what is not in it"
+        );
+        e.set(field::USER_NAME, &record[27..31]);
+        assert_eq!(
+            e.fields.store_text_len(),
+            n + 4,
+            "after the parse, parts are copied"
+        );
+        let got: Vec<_> = [
+            field::HOST_NAME,
+            field::PROCESS_NAME,
+            field::LOG_SYSLOG_MESSAGE,
+            field::LOG_SYSLOG_HOSTNAME,
+            field::LOG_SYSLOG_PROCID,
+            field::USER_NAME,
+        ]
+        .map(|f| e.get_str(f))
+        .to_vec();
+        assert_eq!(
+            got,
+            [
+                Some("web-01"),
+                Some("sshd"),
+                Some("Failed password"),
+                Some("web-01"),
+                Some(""),
+                Some("sshd")
+            ]
+        );
+        let copy = e.clone();
+        drop(record);
+        assert_eq!(
+            copy.get_str(field::LOG_SYSLOG_MESSAGE),
+            Some("Failed password")
+        );
+        assert_eq!(copy, e);
     }
 
     #[test]

@@ -150,6 +150,115 @@ impl From<std::net::IpAddr> for Value {
     }
 }
 
+/// A field's value as read from an event: borrowed from the event, and as cheap to copy
+/// as two words. [`ValueRef::to_value`] makes an owned [`Value`] of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+    List(&'a [Value]),
+}
+
+impl<'a> ValueRef<'a> {
+    /// The string, if this is a string.
+    #[inline]
+    pub fn as_str(self) -> Option<&'a str> {
+        match self {
+            ValueRef::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is an integer.
+    #[inline]
+    pub fn as_i64(self) -> Option<i64> {
+        match self {
+            ValueRef::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The items, if this is a list.
+    #[inline]
+    pub fn as_list(self) -> Option<&'a [Value]> {
+        match self {
+            ValueRef::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// An owned copy.
+    pub fn to_value(self) -> Value {
+        match self {
+            ValueRef::Bool(b) => Value::Bool(b),
+            ValueRef::Int(i) => Value::Int(i),
+            ValueRef::Float(x) => Value::Float(x),
+            ValueRef::Str(s) => Value::from(s),
+            ValueRef::List(items) => Value::list(items.to_vec()),
+        }
+    }
+}
+
+impl Value {
+    /// The value borrowed, as [`crate::Fields`] gives it.
+    #[inline]
+    pub fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Bool(b) => ValueRef::Bool(*b),
+            Value::Int(i) => ValueRef::Int(*i),
+            Value::Float(x) => ValueRef::Float(*x),
+            Value::Str(s) => ValueRef::Str(s),
+            Value::List(items) => ValueRef::List(items),
+        }
+    }
+}
+
+impl PartialEq<Value> for ValueRef<'_> {
+    fn eq(&self, other: &Value) -> bool {
+        *self == other.as_ref()
+    }
+}
+
+impl PartialEq<ValueRef<'_>> for Value {
+    fn eq(&self, other: &ValueRef<'_>) -> bool {
+        self.as_ref() == *other
+    }
+}
+
+impl fmt::Display for ValueRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueRef::Str(s) => f.write_str(s),
+            ValueRef::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                Ok(())
+            }
+            ValueRef::Bool(b) => write!(f, "{b}"),
+            ValueRef::Int(i) => write!(f, "{i}"),
+            ValueRef::Float(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+impl Serialize for ValueRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            ValueRef::Bool(b) => serializer.serialize_bool(b),
+            ValueRef::Int(i) => serializer.serialize_i64(i),
+            ValueRef::Float(x) => serializer.serialize_f64(x),
+            ValueRef::Str(s) => serializer.serialize_str(s),
+            ValueRef::List(items) => serializer.collect_seq(items),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -120,8 +120,9 @@ pub fn parse(
 
 /// A whole record through one record parser.
 fn read_record(p: &'static RecordParser, text: String, ctx: &Context<'_>) -> (Event, Parsed) {
-    let mut event = Event::new(ctx.received, ctx.received, String::new());
-    let result = (p.parse)(&text, &mut event, ctx);
+    let (mut event, result) = Event::parse_from(&text, ctx.received, ctx.received, |event| {
+        (p.parse)(&text, event, ctx)
+    });
     let body = match result {
         Ok(()) => BodyOutcome::Parsed,
         Err(e) => {
@@ -144,26 +145,29 @@ fn read_record(p: &'static RecordParser, text: String, ctx: &Context<'_>) -> (Ev
 
 /// The syslog header, then the first body parser that applies.
 fn read_syslog(text: String, ctx: &Context<'_>) -> (Event, Parsed) {
-    let (mut event, header, body) = parse_text(&text, ctx.received, ctx.policy);
-    let mut parsed = Parsed {
-        header,
-        parser: None,
-        body: BodyOutcome::None,
-    };
-    if let Some(body) = body
-        && header != Outcome::Unparsed
-        && let Some(p) = body_parser(body.app, body.msg)
-    {
-        parsed.parser = Some(p.name);
-        match (p.parse)(body.msg, &mut event, ctx) {
-            Ok(()) => parsed.body = BodyOutcome::Parsed,
-            Err(e) => {
-                event.add_tag(tag::BODY_UNPARSED);
-                event.set(field::ERROR_MESSAGE, e.to_string());
-                parsed.body = BodyOutcome::Failed;
+    let (mut event, parsed) = Event::parse_from(&text, ctx.received, ctx.received, |event| {
+        let (header, body) = parse_text(&text, event, ctx.policy);
+        let mut parsed = Parsed {
+            header,
+            parser: None,
+            body: BodyOutcome::None,
+        };
+        if let Some(body) = body
+            && header != Outcome::Unparsed
+            && let Some(p) = body_parser(body.app, body.msg)
+        {
+            parsed.parser = Some(p.name);
+            match (p.parse)(body.msg, event, ctx) {
+                Ok(()) => parsed.body = BodyOutcome::Parsed,
+                Err(e) => {
+                    event.add_tag(tag::BODY_UNPARSED);
+                    event.set(field::ERROR_MESSAGE, e.to_string());
+                    parsed.body = BodyOutcome::Failed;
+                }
             }
         }
-    }
+        parsed
+    });
     event.message = text;
     (event, parsed)
 }

@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use gac_event::{Event, Fields, FieldsIter, Timestamp, Value, field};
+use gac_event::{Event, Fields, FieldsIter, Timestamp, Value, ValueRef, field};
 use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf};
 use tantivy::schema::{
     self, DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption,
@@ -198,25 +198,25 @@ fn to_date(t: Timestamp) -> DateTime {
 
 /// Puts a value into a typed column. A value of the wrong type (a port that is not a
 /// number) is left out of the column; it stays in `_source` and `message`.
-fn add_typed(doc: &mut TantivyDocument, f: Field, kind: Kind, value: &Value) {
+fn add_typed(doc: &mut TantivyDocument, f: Field, kind: Kind, value: ValueRef<'_>) {
     match (kind, value) {
-        (Kind::Keyword | Kind::Text, Value::List(items)) => {
+        (Kind::Keyword | Kind::Text, ValueRef::List(items)) => {
             for item in items.iter() {
                 doc.add_text(f, item.to_string());
             }
         }
         (Kind::Keyword | Kind::Text, v) => doc.add_text(f, v.to_string()),
-        (Kind::U64, Value::Int(i)) => {
-            if let Ok(u) = u64::try_from(*i) {
+        (Kind::U64, ValueRef::Int(i)) => {
+            if let Ok(u) = u64::try_from(i) {
                 doc.add_u64(f, u);
             }
         }
-        (Kind::U64, Value::Str(s)) => {
+        (Kind::U64, ValueRef::Str(s)) => {
             if let Ok(u) = s.parse::<u64>() {
                 doc.add_u64(f, u);
             }
         }
-        (Kind::Ip, Value::Str(s)) => {
+        (Kind::Ip, ValueRef::Str(s)) => {
             if let Ok(ip) = s.parse::<IpAddr>() {
                 let v6 = match ip {
                     IpAddr::V4(v4) => v4.to_ipv6_mapped(),
@@ -225,7 +225,7 @@ fn add_typed(doc: &mut TantivyDocument, f: Field, kind: Kind, value: &Value) {
                 doc.add_ip_addr(f, v6);
             }
         }
-        (Kind::Date, Value::Str(s)) => {
+        (Kind::Date, ValueRef::Str(s)) => {
             if let Ok(t) = s.parse::<Timestamp>() {
                 doc.add_date(f, to_date(t));
             }
@@ -244,7 +244,7 @@ enum AttrValue<'a> {
         fields: &'a Fields,
         schema: &'a Schema,
     },
-    Value(&'a Value),
+    Value(ValueRef<'a>),
 }
 
 impl<'a> schema::Value<'a> for AttrValue<'a> {
@@ -258,11 +258,11 @@ impl<'a> schema::Value<'a> for AttrValue<'a> {
                 schema,
             }),
             AttrValue::Value(value) => match value {
-                Value::Bool(b) => ReferenceValue::Leaf(ReferenceValueLeaf::Bool(*b)),
-                Value::Int(i) => ReferenceValue::Leaf(ReferenceValueLeaf::I64(*i)),
-                Value::Float(x) => ReferenceValue::Leaf(ReferenceValueLeaf::F64(*x)),
-                Value::Str(s) => ReferenceValue::Leaf(ReferenceValueLeaf::Str(s.as_str())),
-                Value::List(items) => ReferenceValue::Array(AttrArray {
+                ValueRef::Bool(b) => ReferenceValue::Leaf(ReferenceValueLeaf::Bool(b)),
+                ValueRef::Int(i) => ReferenceValue::Leaf(ReferenceValueLeaf::I64(i)),
+                ValueRef::Float(x) => ReferenceValue::Leaf(ReferenceValueLeaf::F64(x)),
+                ValueRef::Str(s) => ReferenceValue::Leaf(ReferenceValueLeaf::Str(s)),
+                ValueRef::List(items) => ReferenceValue::Array(AttrArray {
                     inner: items.iter(),
                 }),
             },
@@ -300,7 +300,7 @@ impl<'a> Iterator for AttrArray<'a> {
     type Item = AttrValue<'a>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next().map(AttrValue::Value)
+        self.inner.next().map(|v| AttrValue::Value(v.as_ref()))
     }
 }
 

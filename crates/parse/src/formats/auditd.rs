@@ -676,11 +676,12 @@ fn merge(into: &mut Event, from: Event) {
             || name.starts_with("file.")
             || name == field::EVENT_CATEGORY
             || name == field::EVENT_TYPE;
-        match into.fields.get_mut(&name) {
-            None => {
-                into.fields.insert(name, value);
+        match into.fields.get(&name) {
+            None => into.fields.insert(name, value),
+            Some(existing) if collect => {
+                let joined = union(existing.to_value(), value);
+                into.fields.insert(name, joined);
             }
-            Some(existing) if collect => union(existing, value),
             Some(_) => {}
         }
     }
@@ -689,31 +690,24 @@ fn merge(into: &mut Event, from: Event) {
     }
 }
 
-/// `existing` becomes a list holding each distinct value of both.
-fn union(existing: &mut Value, value: Value) {
+/// A list holding each distinct value of both, `existing`'s first; `existing` itself
+/// when `value` adds nothing.
+fn union(existing: Value, value: Value) -> Value {
     let new_items = match value {
         Value::List(items) => items.into_owned(),
         other => vec![other],
     };
-    if let Value::List(items) = existing {
-        for item in new_items {
-            if !items.contains(&item) {
-                items.to_mut().push(item);
-            }
-        }
-        return;
-    }
-    if new_items.len() == 1 && new_items[0] == *existing {
-        return;
-    }
-    let first = std::mem::replace(existing, Value::list(Vec::new()));
-    let mut items = vec![first];
+    let mut items = match existing {
+        Value::List(items) => items.into_owned(),
+        first if new_items.len() == 1 && new_items[0] == first => return first,
+        first => vec![first],
+    };
     for item in new_items {
         if !items.contains(&item) {
             items.push(item);
         }
     }
-    *existing = Value::list(items);
+    Value::list(items)
 }
 
 #[cfg(test)]
@@ -808,11 +802,14 @@ mod tests {
         );
         assert_eq!(
             e.get(field::PROCESS_ARGS),
-            Some(&Value::list(vec![
-                Value::from("sh"),
-                Value::from("-cls"),
-                Value::from("ls /tmp"),
-            ]))
+            Some(
+                Value::list(vec![
+                    Value::from("sh"),
+                    Value::from("-cls"),
+                    Value::from("ls /tmp"),
+                ])
+                .as_ref()
+            )
         );
         assert_eq!(s(&e, field::PROCESS_COMMAND_LINE), Some("sh -cls ls /tmp"));
     }
@@ -899,11 +896,14 @@ mod tests {
         assert_eq!(e.message.lines().count(), 5);
         assert_eq!(
             e.get(field::AUDITD_MESSAGE_TYPE),
-            Some(&Value::list(
-                ["SYSCALL", "EXECVE", "PATH", "PROCTITLE"]
-                    .map(Value::from)
-                    .to_vec()
-            ))
+            Some(
+                Value::list(
+                    ["SYSCALL", "EXECVE", "PATH", "PROCTITLE"]
+                        .map(Value::from)
+                        .to_vec()
+                )
+                .as_ref()
+            )
         );
         assert_eq!(e.get_i64(field::AUDITD_SEQUENCE), Some(8282));
         assert_eq!(
@@ -913,10 +913,13 @@ mod tests {
         assert_eq!(s(e, field::PROCESS_TITLE), Some("/usr/bin/su --help"));
         assert_eq!(
             e.get(field::FILE_PATH),
-            Some(&Value::list(vec![
-                Value::from("/usr/bin/su"),
-                Value::from("/lib64/ld-linux-x86-64.so.2")
-            ]))
+            Some(
+                Value::list(vec![
+                    Value::from("/usr/bin/su"),
+                    Value::from("/lib64/ld-linux-x86-64.so.2")
+                ])
+                .as_ref()
+            )
         );
         assert_eq!(e.get_i64(field::PROCESS_PID), Some(192019));
         assert_eq!(s(e, field::EVENT_ACTION), Some("executed"));

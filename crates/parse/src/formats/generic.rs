@@ -977,7 +977,7 @@ mod tests {
         assert!(e.get("json.@timestamp").is_none());
         assert_eq!(
             e.get("n"),
-            Some(&Value::list(vec![Value::Int(1), Value::from(r#"{"a":2}"#)]))
+            Some(Value::list(vec![Value::Int(1), Value::from(r#"{"a":2}"#)]).as_ref())
         );
         assert_eq!(s(&e, "big"), Some("18446744073709551615"));
         assert!(e.get("z").is_none());

@@ -1306,7 +1306,7 @@ mod tests {
         );
         assert_eq!(
             e.get(field::EVENT_CATEGORY),
-            Some(&Value::list(vec![Value::from("authentication")]))
+            Some(Value::list(vec![Value::from("authentication")]).as_ref())
         );
     }
 

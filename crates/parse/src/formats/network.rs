@@ -1873,7 +1873,7 @@ mod tests {
         assert_eq!(e.get_i64("iptables.ttl"), Some(52));
         assert_eq!(
             e.get(IPTABLES_TCP_FLAGS),
-            Some(&Value::list(vec![Value::from("SYN")]))
+            Some(Value::list(vec![Value::from("SYN")]).as_ref())
         );
         assert!(!iptables_applies(
             Some("kernel"),

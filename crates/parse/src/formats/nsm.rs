@@ -1247,7 +1247,7 @@ mod tests {
         assert_eq!(s(&e, field::DNS_ID), Some("7"));
         assert_eq!(
             e.get(field::DNS_RESOLVED_IP),
-            Some(&Value::list(vec![Value::from("203.0.113.10")]))
+            Some(Value::list(vec![Value::from("203.0.113.10")]).as_ref())
         );
     }
 
@@ -1301,10 +1301,13 @@ mod tests {
         assert_eq!(s(&e, field::DNS_RESPONSE_CODE), Some("NOERROR"));
         assert_eq!(
             e.get(field::DNS_RESOLVED_IP),
-            Some(&Value::list(vec![
-                Value::from("104.16.132.229"),
-                Value::from("104.16.133.229")
-            ]))
+            Some(
+                Value::list(vec![
+                    Value::from("104.16.132.229"),
+                    Value::from("104.16.133.229")
+                ])
+                .as_ref()
+            )
         );
         let ssl = "1335538392.319381\tCsl1\t192.168.1.105\t62045\t74.125.224.79\t443\tTLSv12\tTLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\tsecp256r1\tssl.gstatic.com\tF\t-\th2\tT\tCsxknGIi\t(empty)\t(empty)\tT";
         assert!(detect_zeek_tsv(ssl));
@@ -1314,7 +1317,10 @@ mod tests {
             s(&e, field::TLS_CLIENT_SERVER_NAME),
             Some("ssl.gstatic.com")
         );
-        assert_eq!(e.get(field::TLS_ESTABLISHED), Some(&Value::Bool(true)));
+        assert_eq!(
+            e.get(field::TLS_ESTABLISHED),
+            Some(Value::Bool(true).as_ref())
+        );
         for other in [
             "#fields\tts\tuid",
             "1521911721.255387\tC8\t10.0.0.1",

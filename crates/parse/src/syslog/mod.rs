@@ -17,7 +17,7 @@ mod rfc5424;
 
 use std::borrow::Cow;
 
-use gac_event::{Event, Fields, Severity, Timestamp, ToSmolStr, Value, field, tag};
+use gac_event::{Event, Severity, Timestamp, ToSmolStr, field, tag};
 use syslog_loose::StructuredElement;
 
 use crate::time::{Provenance, RecordTime, TimePolicy};
@@ -69,7 +69,9 @@ impl Outcome {
 /// time, and [`Outcome::Unparsed`].
 pub fn parse_syslog(raw: &[u8], received: Timestamp, policy: &TimePolicy) -> (Event, Outcome) {
     let message = record_text(raw);
-    let (mut event, outcome, _) = parse_text(&message, received, policy);
+    let (mut event, (outcome, _)) = Event::parse_from(&message, received, received, |event| {
+        parse_text(&message, event, policy)
+    });
     event.message = message;
     (event, outcome)
 }
@@ -83,23 +85,24 @@ pub(crate) struct Body<'a> {
     pub app: Option<&'a str>,
 }
 
-/// [`parse_syslog`] on text, leaving `message` empty for the caller to fill, and
-/// returning the MSG part and app name (`None` when there was no header).
+/// [`parse_syslog`] on text, into a new event whose times are the receive time and
+/// whose `message` is left for the caller to fill; returns the MSG part and app name
+/// (`None` when there was no header).
 pub(crate) fn parse_text<'t>(
     text: &'t str,
-    received: Timestamp,
+    event: &mut Event,
     policy: &TimePolicy,
-) -> (Event, Outcome, Option<Body<'t>>) {
-    let mut event = Event::new(received, received, String::new());
+) -> (Outcome, Option<Body<'t>>) {
     match read_header(text) {
         Some((pri, header)) => {
-            let (outcome, body) = fill(&mut event, pri, header, received, policy);
-            (event, outcome, Some(body))
+            let received = event.ingested;
+            let (outcome, body) = fill(event, pri, header, received, policy);
+            (outcome, Some(body))
         }
         None => {
             event.add_tag(tag::UNPARSED);
             event.add_tag(tag::TIME_FROM_RECEIPT);
-            (event, Outcome::Unparsed, None)
+            (Outcome::Unparsed, None)
         }
     }
 }
@@ -273,7 +276,9 @@ fn fill<'t>(
                 name
             );
             let value = rfc5424::unescape_param(value).into_owned();
-            add_field(&mut event.fields, key, value);
+            // A name seen before (a repeated SD parameter, which RFC 5424 allows)
+            // collects its values in a list instead of losing all but the last.
+            event.fields.append(key, value);
         }
     }
     // RFC 5424 §6.4 lets MSG open with a BOM to say "UTF-8"; it is not content.
@@ -295,21 +300,6 @@ fn fill<'t>(
         header.format.outcome()
     };
     (outcome, body)
-}
-
-/// Sets a field; a name seen before (a repeated SD parameter, which RFC 5424 allows)
-/// collects its values in a list instead of losing all but the last.
-fn add_field(fields: &mut Fields, key: String, value: String) {
-    match fields.get_mut(&key) {
-        None => {
-            fields.insert(key, Value::from(value));
-        }
-        Some(Value::List(items)) => items.to_mut().push(Value::from(value)),
-        Some(other) => {
-            let first = std::mem::replace(other, Value::list(Vec::with_capacity(2)));
-            *other = Value::list(vec![first, Value::from(value)]);
-        }
-    }
 }
 
 /// A procid that is a process number (digits only, fits comfortably in an `i64`).
@@ -342,6 +332,7 @@ fn split_word(s: &str) -> (&str, &str) {
 mod tests {
     use super::*;
     use chrono_tz::Asia::Ho_Chi_Minh;
+    use gac_event::Value;
 
     fn received() -> Timestamp {
         "2025-07-01T03:00:00Z".parse().unwrap()
@@ -486,7 +477,7 @@ mod tests {
         assert_eq!(outcome, Outcome::Rfc5424);
         assert_eq!(
             e.get("log.syslog.structured_data.x@1.v"),
-            Some(&Value::list(vec![Value::from("a]b\"c"), Value::from("2")]))
+            Some(Value::list(vec![Value::from("a]b\"c"), Value::from("2")]).as_ref())
         );
         assert_eq!(s(&e, field::LOG_SYSLOG_MESSAGE), Some("hi"));
         assert_eq!(e.message, raw, "message keeps BOM and blanks");
