@@ -105,10 +105,10 @@ pub fn import_evtx(path: &Path, to: SocketAddr) -> anyhow::Result<Imported> {
     for record in records {
         match record {
             Ok(event) => {
-                if event.message.contains('\n') {
+                if event.message().contains('\n') {
                     bail!("an evtx record rendered on several lines (a bug)");
                 }
-                w.write_all(event.message.as_bytes())?;
+                w.write_all(event.message().as_bytes())?;
                 w.write_all(b"\n")?;
                 done.sent += 1;
             }

@@ -13,13 +13,13 @@ const BAR_WIDTH: u64 = 50;
 
 /// The short text shown for an event: the syslog message part when there is one.
 fn summary(e: &Event) -> &str {
-    e.get_str(field::LOG_SYSLOG_MESSAGE).unwrap_or(&e.message)
+    e.get_str(field::LOG_SYSLOG_MESSAGE).unwrap_or(e.message())
 }
 
 /// An alert's line: level and rule, then who and what it is about.
 fn alert_summary(e: &Event) -> String {
     let level = e.get_str(field::LOG_LEVEL).unwrap_or("-").to_uppercase();
-    let rule = e.get_str(field::RULE_NAME).unwrap_or(&e.message);
+    let rule = e.get_str(field::RULE_NAME).unwrap_or(e.message());
     let mut about = Vec::new();
     for (label, name) in [
         ("src", field::SOURCE_IP),

@@ -467,10 +467,10 @@ fn event_from_json(doc: &Json, received: Timestamp) -> anyhow::Result<Event> {
             }
             field::EVENT_INGESTED => {}
             field::MESSAGE => {
-                e.message = match v {
+                e.set_message(&match v {
                     Json::String(s) => s.clone(),
                     other => other.to_string(),
-                };
+                });
             }
             field::TAGS => {
                 for t in v.as_array().context("tags must be a list")? {
@@ -641,7 +641,7 @@ fn show_text(
     writeln!(out, "== record {n}: {how}")?;
     let e = &r.event;
     writeln!(out, "  {:<32} {}", field::TIMESTAMP, e.timestamp)?;
-    writeln!(out, "  {:<32} {}", field::MESSAGE, e.message)?;
+    writeln!(out, "  {:<32} {}", field::MESSAGE, e.message())?;
     for (k, v) in e.fields.sorted() {
         writeln!(out, "  {k:<32} {v}")?;
     }
@@ -1124,7 +1124,7 @@ mod tests {
         });
         let e = event_from_json(&doc, Timestamp::from_secs(0)).unwrap();
         assert_eq!(e.timestamp.to_string(), "2024-03-01T10:00:00Z");
-        assert_eq!(e.message, "hi");
+        assert_eq!(e.message(), "hi");
         assert_eq!(e.get_str("source.ip"), Some("192.0.2.1"));
         assert_eq!(e.get_i64("source.port"), Some(22));
         assert_eq!(e.get_str("event.dataset"), Some("sshd"));

@@ -85,7 +85,7 @@ fn from_ref(v: ValueRef<'_>) -> FieldValue<'_> {
 impl FieldSource for Event {
     fn field(&self, name: &str) -> Option<FieldValue<'_>> {
         match name {
-            field::MESSAGE => Some(FieldValue::Str(Cow::Borrowed(&self.message))),
+            field::MESSAGE => Some(FieldValue::Str(Cow::Borrowed(self.message()))),
             field::TIMESTAMP => Some(FieldValue::Str(Cow::Owned(self.timestamp.to_string()))),
             field::EVENT_INGESTED => Some(FieldValue::Str(Cow::Owned(self.ingested.to_string()))),
             field::TAGS => Some(FieldValue::List(
@@ -99,7 +99,7 @@ impl FieldSource for Event {
     }
 
     fn keyword_haystacks(&self) -> Vec<&str> {
-        vec![&self.message]
+        vec![self.message()]
     }
 }
 

@@ -50,8 +50,10 @@ fn fingerprint(name: &str) -> u64 {
 }
 
 /// Where an entry's value lies. Three words: written in place, no heap of its own.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 enum Slot {
+    #[default]
+    Empty,
     Bool(bool),
     Int(i64),
     Float(f64),
@@ -81,6 +83,9 @@ struct Store {
     text: String,
     /// Values a slot cannot hold: run-time lists.
     owned: Vec<Value>,
+    /// The event's `message`: kept in the text as well, so that a parsed record is held
+    /// once, and the parts of it the fields name are places in it.
+    message: Slot,
     /// While an event is being parsed ([`crate::Event::parse_from`]): the record text
     /// the parser reads, as an address range, and where its copy starts in `text`. A
     /// string that lies in that range is a part of the record and is stored as its
@@ -110,6 +115,7 @@ impl Store {
                 ValueRef::Str(&self.text[start..start + len as usize])
             }
             Slot::Static(s) => ValueRef::Str(s),
+            Slot::Empty => ValueRef::Str(""),
             Slot::StaticList(items) => ValueRef::List(items),
             Slot::Owned(i) => self.owned[i as usize].as_ref(),
         }
@@ -137,6 +143,9 @@ impl Store {
     /// The slot of a copy of `s` appended to the text.
     #[inline(never)]
     fn append(&mut self, s: &str) -> Slot {
+        if s.is_empty() {
+            return Slot::Empty;
+        }
         if self.text.capacity() == 0 {
             self.text.reserve(FIRST_TEXT.max(s.len()));
         }
@@ -476,6 +485,19 @@ impl Fields {
         self.store.begin_source(source);
     }
 
+    /// See [`crate::Event::message`].
+    pub(crate) fn message(&self) -> &str {
+        self.store
+            .read(&self.store.message)
+            .as_str()
+            .unwrap_or_default()
+    }
+
+    /// See [`crate::Event::set_message`].
+    pub(crate) fn set_message(&mut self, message: &str) {
+        self.store.message = self.store.text(message);
+    }
+
     /// The length of the text the string values are kept in.
     #[cfg(test)]
     pub(crate) fn store_text_len(&self) -> usize {
@@ -574,6 +596,7 @@ impl Clone for Fields {
             store: Store {
                 text,
                 owned: self.store.owned.clone(),
+                message: self.store.message,
                 source: None,
             },
         }

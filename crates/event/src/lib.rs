@@ -16,6 +16,8 @@ mod time;
 mod value;
 pub mod wire;
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 pub use fields::{Fields, Iter as FieldsIter, Name, NewValue};
@@ -56,42 +58,50 @@ impl IntoName for Name {
 ///
 /// Serialises to a flat JSON object: `{"@timestamp": "...", "event.ingested": "...",
 /// "message": "...", "host.name": "...", ..., "tags": [...]}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone)]
 pub struct Event {
     /// When the record says it happened (UTC). Filled from the receive time when the
     /// record carries none; a tag then says so.
-    #[serde(rename = "@timestamp")]
     pub timestamp: Timestamp,
     /// When the server received the record.
-    #[serde(rename = "event.ingested")]
     pub ingested: Timestamp,
-    /// The original record, never altered.
-    pub message: String,
-    /// Every other field, by ECS name.
-    #[serde(flatten)]
+    /// Every other field, by ECS name. The `message` ([`Event::message`]) is kept in
+    /// the same text as the string fields, which are mostly parts of it.
     pub fields: Fields,
     /// Markers about how the event was made (see [`tag`]).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Name>,
 }
 
 impl Event {
     /// A new event with only the mandatory parts set.
-    pub fn new(timestamp: Timestamp, ingested: Timestamp, message: impl Into<String>) -> Self {
-        Self {
+    pub fn new(timestamp: Timestamp, ingested: Timestamp, message: impl AsRef<str>) -> Self {
+        let mut event = Self {
             timestamp,
             ingested,
-            message: message.into(),
             fields: Fields::new(),
             tags: Vec::new(),
-        }
+        };
+        event.set_message(message.as_ref());
+        event
+    }
+
+    /// The original record, never altered.
+    pub fn message(&self) -> &str {
+        self.fields.message()
+    }
+
+    /// Sets the original record. Inside [`Event::parse_from`], the record itself is
+    /// not copied again.
+    pub fn set_message(&mut self, message: &str) {
+        self.fields.set_message(message);
     }
 
     /// Makes an event from the record text `source` with `build` (a parser), and
     /// returns it with what `build` returned. While `build` runs, a string value that
     /// is a part of `source` (a host name, a user, the message body: most of what a
     /// parser sets) is stored as its place in one copy of the record made up front,
-    /// instead of being copied on its own. `message` is left for the caller to set.
+    /// instead of being copied on its own. `message` is left for the caller to set
+    /// (`event.set_message(source)` takes the copy, for nothing).
     pub fn parse_from<R>(
         source: &str,
         timestamp: Timestamp,
@@ -100,7 +110,7 @@ impl Event {
     ) -> (Event, R) {
         // The event is this function's own until it is returned, after the source
         // ended: should `build` panic, it is dropped with the rest, not kept.
-        let mut event = Event::new(timestamp, ingested, String::new());
+        let mut event = Event::new(timestamp, ingested, "");
         event.fields.begin_source(source);
         let result = build(&mut event);
         event.fields.end_source();
@@ -153,6 +163,72 @@ impl Event {
     pub fn severity(&self) -> Option<Severity> {
         self.get_i64(field::EVENT_SEVERITY)
             .and_then(|code| Severity::from_code(code).ok())
+    }
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.timestamp == other.timestamp
+            && self.ingested == other.ingested
+            && self.message() == other.message()
+            && self.fields == other.fields
+            && self.tags == other.tags
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("timestamp", &self.timestamp)
+            .field("ingested", &self.ingested)
+            .field("message", &self.message())
+            .field("fields", &self.fields)
+            .field("tags", &self.tags)
+            .finish()
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry(field::TIMESTAMP, &self.timestamp)?;
+        map.serialize_entry(field::EVENT_INGESTED, &self.ingested)?;
+        map.serialize_entry(field::MESSAGE, self.message())?;
+        for (name, value) in self.fields.sorted() {
+            map.serialize_entry(name.as_ref(), &value)?;
+        }
+        if !self.tags.is_empty() {
+            map.serialize_entry(field::TAGS, &self.tags)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// The JSON shape, with `message` as its own string.
+        #[derive(Deserialize)]
+        struct Flat {
+            #[serde(rename = "@timestamp")]
+            timestamp: Timestamp,
+            #[serde(rename = "event.ingested")]
+            ingested: Timestamp,
+            message: String,
+            #[serde(flatten)]
+            fields: Fields,
+            #[serde(default)]
+            tags: Vec<Name>,
+        }
+        let flat = Flat::deserialize(deserializer)?;
+        let mut event = Event {
+            timestamp: flat.timestamp,
+            ingested: flat.ingested,
+            fields: flat.fields,
+            tags: flat.tags,
+        };
+        event.set_message(&flat.message);
+        Ok(event)
     }
 }
 

@@ -10,6 +10,7 @@
 //! Never fails: a record no parser understands is kept with its raw message and tagged,
 //! and [`Parsed`] says what happened so the caller can count it per input and format.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -119,22 +120,22 @@ pub fn parse(
 }
 
 /// A whole record through one record parser.
-fn read_record(p: &'static RecordParser, text: String, ctx: &Context<'_>) -> (Event, Parsed) {
+fn read_record(p: &'static RecordParser, text: Cow<'_, str>, ctx: &Context<'_>) -> (Event, Parsed) {
     let (mut event, result) = Event::parse_from(&text, ctx.received, ctx.received, |event| {
+        event.set_message(&text);
         (p.parse)(&text, event, ctx)
     });
     let body = match result {
         Ok(()) => BodyOutcome::Parsed,
         Err(e) => {
             // Nothing half-read is kept: a fresh event with the raw record, tagged.
-            event = Event::new(ctx.received, ctx.received, String::new());
+            event = Event::new(ctx.received, ctx.received, &*text);
             event.add_tag(tag::UNPARSED);
             event.add_tag(tag::TIME_FROM_RECEIPT);
             event.set(field::ERROR_MESSAGE, e.to_string());
             BodyOutcome::Failed
         }
     };
-    event.message = text;
     let parsed = Parsed {
         header: Outcome::Unparsed,
         parser: Some(p.name),
@@ -144,8 +145,9 @@ fn read_record(p: &'static RecordParser, text: String, ctx: &Context<'_>) -> (Ev
 }
 
 /// The syslog header, then the first body parser that applies.
-fn read_syslog(text: String, ctx: &Context<'_>) -> (Event, Parsed) {
-    let (mut event, parsed) = Event::parse_from(&text, ctx.received, ctx.received, |event| {
+fn read_syslog(text: Cow<'_, str>, ctx: &Context<'_>) -> (Event, Parsed) {
+    let (event, parsed) = Event::parse_from(&text, ctx.received, ctx.received, |event| {
+        event.set_message(&text);
         let (header, body) = parse_text(&text, event, ctx.policy);
         let mut parsed = Parsed {
             header,
@@ -168,7 +170,6 @@ fn read_syslog(text: String, ctx: &Context<'_>) -> (Event, Parsed) {
         }
         parsed
     });
-    event.message = text;
     (event, parsed)
 }
 

@@ -1,9 +1,10 @@
 //! How many heap allocations parsing a line costs: the event model's promise
-//! (ARCHITECTURE.md, "An event's fields are a vector in set order") kept by a test. Field
-//! names are constants and short values inline, so a header plus sshd or access-log line
-//! allocates only its own text, the field vector, the tag vector, the
-//! `event.category`/`event.type` lists, and one per value longer than 23 bytes (the MSG
-//! copy, a URL, a user agent). Before this design an sshd line made 45 allocations.
+//! (ARCHITECTURE.md, "An event's fields are a vector in set order" and "String values
+//! are places in one text") kept by a test. Field names and keyword lists are constants,
+//! and string values are places in the event's one text buffer, which holds a copy of
+//! the record, so a header plus sshd line allocates that text, the field vector and the
+//! tag vector, and nothing per value. Before this design an sshd line made 45
+//! allocations; with a `SmolStr` per value, 4.1.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -41,10 +42,9 @@ fn an_sshd_line_allocates_its_text_and_a_handful_more() {
     let (lines, most, mean) = allocations("loghub-openssh", Format::Syslog);
     eprintln!("sshd: {lines} lines, at most {most}, mean {mean:.2} allocations");
     assert!(lines > 40);
-    // Text, fields, tags, the MSG when longer than 23 bytes: 4.1 on average. The
-    // constant category and type lists are static (they were two more).
-    assert!(most <= 6, "at most {most} allocations");
-    assert!(mean <= 4.5, "mean {mean:.2} allocations");
+    // Text, fields, tags.
+    assert!(most <= 3, "at most {most} allocations");
+    assert!(mean <= 3.0, "mean {mean:.2} allocations");
 }
 
 #[test]
@@ -54,5 +54,6 @@ fn an_access_line_allocates_its_text_and_a_handful_more() {
     eprintln!("access: {lines} lines, at most {most}, mean {mean:.2} allocations");
     assert!(lines > 40);
     assert!(most <= 9, "at most {most} allocations");
-    assert!(mean <= 5.0, "mean {mean:.2} allocations");
+    // Text, fields, tags, and what decoding a URL or a user agent needs on some lines.
+    assert!(mean <= 4.1, "mean {mean:.2} allocations");
 }

@@ -143,7 +143,7 @@ fn evtx_files() {
 #[test]
 fn evtx_events_keep_the_record_as_json() {
     for event in evtx_events("sysmon-1") {
-        let record: Json = serde_json::from_str(&event.message).unwrap();
+        let record: Json = serde_json::from_str(event.message()).unwrap();
         assert_eq!(
             record["Event"]["System"]["EventID"].as_i64(),
             event.get_i64(field::WINLOG_EVENT_ID)

@@ -79,7 +79,7 @@ fn parse_lines(name: &str) -> Vec<Event> {
         .filter(|line| !line.is_empty())
         .map(|line| {
             let (event, outcome) = parse_syslog(line, received, &policy);
-            assert_eq!(outcome, Outcome::Rfc3164, "{}", event.message);
+            assert_eq!(outcome, Outcome::Rfc3164, "{}", event.message());
             event
         })
         .collect()

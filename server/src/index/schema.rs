@@ -166,7 +166,7 @@ impl Schema {
             match name {
                 field::TIMESTAMP => {}
                 field::EVENT_INGESTED => doc.add_date(f, to_date(event.ingested)),
-                field::MESSAGE => doc.add_text(f, &event.message),
+                field::MESSAGE => doc.add_text(f, event.message()),
                 field::TAGS => {
                     for tag in &event.tags {
                         doc.add_text(f, tag);

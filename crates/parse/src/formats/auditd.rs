@@ -669,8 +669,8 @@ impl AuditJoiner {
 
 /// Adds a later record of the same audit event to the joined event.
 fn merge(into: &mut Event, from: Event) {
-    into.message.push('\n');
-    into.message.push_str(&from.message);
+    let joined = format!("{}\n{}", into.message(), from.message());
+    into.set_message(&joined);
     for (name, value) in from.fields {
         let collect = name.starts_with("auditd.")
             || name.starts_with("file.")
@@ -893,7 +893,7 @@ mod tests {
         let done = j.push(next);
         assert_eq!(done.len(), 1);
         let e = &done[0];
-        assert_eq!(e.message.lines().count(), 5);
+        assert_eq!(e.message().lines().count(), 5);
         assert_eq!(
             e.get(field::AUDITD_MESSAGE_TYPE),
             Some(
@@ -943,7 +943,7 @@ mod tests {
         assert_eq!(done.len(), 1);
         assert!(
             done[0]
-                .message
+                .message()
                 .trim_end()
                 .ends_with("type=EOE msg=audit(1696431282.553:8282):")
         );

@@ -69,10 +69,10 @@ impl Outcome {
 /// time, and [`Outcome::Unparsed`].
 pub fn parse_syslog(raw: &[u8], received: Timestamp, policy: &TimePolicy) -> (Event, Outcome) {
     let message = record_text(raw);
-    let (mut event, (outcome, _)) = Event::parse_from(&message, received, received, |event| {
+    let (event, (outcome, _)) = Event::parse_from(&message, received, received, |event| {
+        event.set_message(&message);
         parse_text(&message, event, policy)
     });
-    event.message = message;
     (event, outcome)
 }
 
@@ -165,17 +165,17 @@ impl<'a> Header<'a> {
 }
 
 /// The record as text: trailing CR/LF/NUL (framing leftovers) removed, invalid UTF-8
-/// replaced rather than refused.
-pub(crate) fn record_text(raw: &[u8]) -> String {
+/// replaced rather than refused. Valid UTF-8 (nearly every record) is borrowed.
+pub(crate) fn record_text(raw: &[u8]) -> Cow<'_, str> {
     let end = raw
         .iter()
         .rposition(|&b| !matches!(b, b'\r' | b'\n' | 0))
         .map_or(0, |last| last + 1);
     let raw = &raw[..end];
-    // Valid UTF-8 (nearly every record) is checked by the faster validator and copied.
+    // Valid UTF-8 is checked by the faster validator.
     match std::str::from_utf8(raw) {
-        Ok(text) => text.to_owned(),
-        Err(_) => String::from_utf8_lossy(raw).into_owned(),
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(raw),
     }
 }
 
@@ -351,7 +351,7 @@ mod tests {
         let (e, outcome) = parse(b"<38>Jun 30 10:00:01 web-01 sshd[4242]: Accepted publickey\n");
         assert_eq!(outcome, Outcome::Rfc3164);
         assert_eq!(
-            e.message,
+            e.message(),
             "<38>Jun 30 10:00:01 web-01 sshd[4242]: Accepted publickey"
         );
         assert_eq!(e.get_i64(field::LOG_SYSLOG_FACILITY_CODE), Some(4));
@@ -480,7 +480,7 @@ mod tests {
             Some(Value::list(vec![Value::from("a]b\"c"), Value::from("2")]).as_ref())
         );
         assert_eq!(s(&e, field::LOG_SYSLOG_MESSAGE), Some("hi"));
-        assert_eq!(e.message, raw, "message keeps BOM and blanks");
+        assert_eq!(e.message(), raw, "message keeps BOM and blanks");
     }
 
     #[test]
@@ -492,7 +492,7 @@ mod tests {
         assert_eq!(s(&e, field::HOST_NAME), Some("host"));
         assert_eq!(e.get_i64(field::PROCESS_PID), Some(7));
         assert_eq!(s(&e, field::LOG_SYSLOG_MESSAGE), Some("msg"));
-        assert_eq!(e.message, "<999>Oct 11 22:14:15 host app[7]: msg");
+        assert_eq!(e.message(), "<999>Oct 11 22:14:15 host app[7]: msg");
 
         let (e, outcome) = parse(b"<abc>no header follows");
         assert_eq!(outcome, Outcome::MalformedHeader);
@@ -522,7 +522,7 @@ mod tests {
     fn invalid_utf8_is_replaced_not_fatal() {
         let (e, outcome) = parse(b"<13>Oct 11 22:14:15 h app: caf\xc3\xa9 \xfe\r\n");
         assert_eq!(outcome, Outcome::Rfc3164);
-        assert_eq!(e.message, "<13>Oct 11 22:14:15 h app: café \u{fffd}");
+        assert_eq!(e.message(), "<13>Oct 11 22:14:15 h app: café \u{fffd}");
         assert_eq!(s(&e, field::LOG_SYSLOG_MESSAGE), Some("café \u{fffd}"));
         // A damaged byte in the hostname makes it no hostname: it starts the message.
         let (e, outcome) = parse(b"<13>Oct 11 22:14:15 h\xff app: x");
@@ -531,7 +531,7 @@ mod tests {
         assert_eq!(s(&e, field::LOG_SYSLOG_MESSAGE), Some("h\u{fffd} app: x"));
         let (e, outcome) = parse(b"\xff\xfe\xfd");
         assert_eq!(outcome, Outcome::Unparsed);
-        assert_eq!(e.message, "\u{fffd}\u{fffd}\u{fffd}");
+        assert_eq!(e.message(), "\u{fffd}\u{fffd}\u{fffd}");
     }
 
     #[test]
@@ -544,9 +544,9 @@ mod tests {
             assert!(e.fields.is_empty(), "{:?}", e.fields);
         }
         let (e, _) = parse(b"hello world\r\n");
-        assert_eq!(e.message, "hello world");
+        assert_eq!(e.message(), "hello world");
         let (e, _) = parse(b"  inner\r\nkept ");
-        assert_eq!(e.message, "  inner\r\nkept ");
+        assert_eq!(e.message(), "  inner\r\nkept ");
     }
 
     #[test]
