@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use gac_event::{Event, Value, ValueRef, field};
+use gac_event::{Event, ValueRef, field};
 
 /// One field value as the evaluator sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,20 +62,12 @@ pub trait FieldSource {
     fn keyword_haystacks(&self) -> Vec<&str>;
 }
 
-fn from_value(v: &Value) -> FieldValue<'_> {
-    match v {
-        Value::Bool(b) => FieldValue::Bool(*b),
-        Value::Int(i) => FieldValue::Int(*i),
-        Value::Float(x) => FieldValue::Float(*x),
-        Value::Str(s) => FieldValue::Str(Cow::Borrowed(s)),
-        Value::List(items) => FieldValue::List(items.iter().map(from_value).collect()),
-    }
-}
-
 fn from_ref(v: ValueRef<'_>) -> FieldValue<'_> {
     match v {
         ValueRef::Str(s) => FieldValue::Str(Cow::Borrowed(s)),
-        ValueRef::List(items) => FieldValue::List(items.iter().map(from_value).collect()),
+        ValueRef::List(items) => {
+            FieldValue::List(items.iter().map(|item| from_ref(item.as_ref())).collect())
+        }
         ValueRef::Bool(b) => FieldValue::Bool(b),
         ValueRef::Int(i) => FieldValue::Int(i),
         ValueRef::Float(x) => FieldValue::Float(x),

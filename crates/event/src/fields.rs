@@ -66,7 +66,7 @@ enum Slot {
     StaticList(&'static [Value]),
     /// `owned[index]`: a list made at run time (or text past the 4 GiB the offsets
     /// reach).
-    Owned(u32),
+    Owned(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -117,7 +117,7 @@ impl Store {
             Slot::Static(s) => ValueRef::Str(s),
             Slot::Empty => ValueRef::Str(""),
             Slot::StaticList(items) => ValueRef::List(items),
-            Slot::Owned(i) => self.owned[i as usize].as_ref(),
+            Slot::Owned(i) => self.owned[i].as_ref(),
         }
     }
 
@@ -189,14 +189,8 @@ impl Store {
     }
 
     fn owned(&mut self, value: Value) -> Slot {
-        match u32::try_from(self.owned.len()) {
-            Ok(i) => {
-                self.owned.push(value);
-                Slot::Owned(i)
-            }
-            // Four billion lists in one event cannot be made from a bounded record.
-            Err(_) => Slot::Static(""),
-        }
+        self.owned.push(value);
+        Slot::Owned(self.owned.len() - 1)
     }
 
     #[inline(always)]
