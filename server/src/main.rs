@@ -13,6 +13,13 @@ use gac_server::agents::{Registry, enroll};
 use gac_server::auth::{self, Role, Tokens};
 use gac_server::config::{self, Config};
 
+/// An event is built from a handful of short-lived allocations (its text, its fields,
+/// its tags) that the pipeline's tasks make on one thread and drop on another: mimalloc
+/// serves them from per-thread pages and frees them without a global lock. ARCHITECTURE.md,
+/// "The server allocates with mimalloc".
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Gác central server: syslog intake, write-ahead log, index, search API.
 #[derive(Debug, Parser)]
 #[command(name = "gac-server", version)]

@@ -4,12 +4,19 @@
 //! so that figures taken on a busy machine (other builds, other benches) stay
 //! comparable. Groups measured with the CPU clock are named `cpu/...`, so criterion keeps
 //! their history apart.
+//!
+//! The benches allocate as `gac-server` does: through mimalloc, its global allocator
+//! (ARCHITECTURE.md, "The server allocates with mimalloc"), so that a figure here is
+//! what the server's parse and enrichment steps cost.
 
 use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use rustix::time::{ClockId, clock_gettime};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Whether this run measures CPU time (`GAC_BENCH_CLOCK=cpu`).
 pub fn cpu_clock() -> bool {

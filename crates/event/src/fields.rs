@@ -57,15 +57,15 @@ enum Slot {
     Bool(bool),
     Int(i64),
     Float(f64),
-    /// `text[start..start + len]`.
+    /// `text[start..start + len]`. Whole words, not 32-bit halves: the slot is three
+    /// words either way (a `&'static str` needs two), and a place always fits.
     Text {
-        start: u32,
-        len: u32,
+        start: usize,
+        len: usize,
     },
     Static(&'static str),
     StaticList(&'static [Value]),
-    /// `owned[index]`: a list made at run time (or text past the 4 GiB the offsets
-    /// reach).
+    /// `owned[index]`: a list made at run time.
     Owned(usize),
 }
 
@@ -110,10 +110,7 @@ impl Store {
             Slot::Bool(b) => ValueRef::Bool(b),
             Slot::Int(i) => ValueRef::Int(i),
             Slot::Float(x) => ValueRef::Float(x),
-            Slot::Text { start, len } => {
-                let start = start as usize;
-                ValueRef::Str(&self.text[start..start + len as usize])
-            }
+            Slot::Text { start, len } => ValueRef::Str(&self.text[start..start + len]),
             Slot::Static(s) => ValueRef::Str(s),
             Slot::Empty => ValueRef::Str(""),
             Slot::StaticList(items) => ValueRef::List(items),
@@ -123,51 +120,60 @@ impl Store {
 
     /// The slot of `s`: its place in the record's copy when it is a part of the record
     /// being parsed, else a copy appended to the text.
+    ///
+    /// Both ways give the place as two words, and the one kind of slot is made from
+    /// them here. A slot made as different kinds on different paths is merged through
+    /// memory, written in pieces and read whole, and the processor then waits for the
+    /// pieces (a failed store-to-load forward): that wait cost more than the rest of
+    /// setting a field.
     #[inline(always)]
     fn text(&mut self, s: &str) -> Slot {
-        if let Some(source) = self.source {
-            // Comparing addresses, not bytes: `s` lies in the record when its bytes are
-            // within the record's, and the record is borrowed, unchanged, for as long as
-            // `source` is set.
-            let offset = (s.as_ptr() as usize).wrapping_sub(source.address);
-            if offset <= source.len && s.len() <= source.len - offset {
-                let start = source.start + offset;
-                if let (Ok(start), Ok(len)) = (u32::try_from(start), u32::try_from(s.len())) {
-                    return Slot::Text { start, len };
-                }
-            }
-        }
-        self.append(s)
+        let (start, len) = match self.source_span(s) {
+            Some(span) => span,
+            None => self.append_span(s),
+        };
+        Slot::Text { start, len }
     }
 
-    /// The slot of a copy of `s` appended to the text.
+    /// Where `s` lies in the record's copy, when it is a part of the record being parsed.
+    #[inline(always)]
+    fn source_span(&self, s: &str) -> Option<(usize, usize)> {
+        let source = self.source?;
+        // Comparing addresses, not bytes: `s` lies in the record when its bytes are
+        // within the record's, and the record is borrowed, unchanged, for as long as
+        // `source` is set.
+        let offset = (s.as_ptr() as usize).wrapping_sub(source.address);
+        (offset <= source.len && s.len() <= source.len - offset)
+            .then(|| (source.start + offset, s.len()))
+    }
+
+    /// Appends a copy of `s` to the text; returns its place.
     #[inline(never)]
-    fn append(&mut self, s: &str) -> Slot {
+    fn append_span(&mut self, s: &str) -> (usize, usize) {
         if s.is_empty() {
-            return Slot::Empty;
+            // No text yet is no reason to make room for some.
+            return (self.text.len(), 0);
         }
         if self.text.capacity() == 0 {
             self.text.reserve(FIRST_TEXT.max(s.len()));
         }
         let start = self.text.len();
         self.text.push_str(s);
-        self.span(start)
+        (start, s.len())
+    }
+
+    /// The slot of a copy of `s` appended to the text.
+    fn append(&mut self, s: &str) -> Slot {
+        let (start, len) = self.append_span(s);
+        Slot::Text { start, len }
     }
 
     /// The slot of the text from `start` to the end.
     #[inline]
-    fn span(&mut self, start: usize) -> Slot {
-        match (u32::try_from(start), u32::try_from(self.text.len())) {
-            (Ok(from), Ok(to)) => Slot::Text {
-                start: from,
-                len: to - from,
-            },
-            // Past what the offsets reach: kept whole, as a value of its own.
-            _ => {
-                let value = Value::from(&self.text[start..]);
-                self.text.truncate(start);
-                self.owned(value)
-            }
+    fn span(&self, start: usize) -> Slot {
+        Slot::Text {
+            start,
+            len: self.text.len() - start,
         }
     }
 
@@ -319,6 +325,14 @@ impl<'a> From<ValueRef<'a>> for NewValue<'a> {
     }
 }
 
+/// A constant list (ECS keywords), kept as the `&'static` slice it is.
+impl From<&'static [Value]> for NewValue<'_> {
+    #[inline]
+    fn from(items: &'static [Value]) -> Self {
+        NewValue::StaticList(items)
+    }
+}
+
 impl From<i64> for NewValue<'_> {
     #[inline]
     fn from(i: i64) -> Self {
@@ -422,14 +436,13 @@ impl Fields {
         let name = name.into_name();
         let fingerprint = fingerprint(&name);
         let bit = bit(fingerprint);
-        let slot = self.store.put(value.into());
         if self.seen & bit != 0
-            && let Some(e) = self
+            && let Some(i) = self
                 .entries
-                .iter_mut()
-                .find(|e| e.fingerprint == fingerprint && e.name == name)
+                .iter()
+                .position(|e| e.fingerprint == fingerprint && e.name == name)
         {
-            e.slot = slot;
+            self.entries[i].slot = self.store.put(value.into());
             return;
         }
         self.seen |= bit;
@@ -439,6 +452,8 @@ impl Fields {
             self.entries
                 .reserve(if self.entries.is_empty() { 32 } else { 16 });
         }
+        // The value is placed last, so that its slot goes straight into the entry.
+        let slot = self.store.put(value.into());
         self.entries.push(Entry {
             fingerprint,
             name,

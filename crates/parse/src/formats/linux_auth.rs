@@ -273,8 +273,8 @@ fn begin(event: &mut Event, dataset: &'static str) -> Option<String> {
 /// Sets `event.action`, `category`, `type` and, when known, `outcome`.
 fn mark(event: &mut Event, action: &Action, success: Option<bool>) {
     event.set_const(field::EVENT_ACTION, action.name);
-    event.set(field::EVENT_CATEGORY, Value::static_list(action.category));
-    event.set(field::EVENT_TYPE, Value::static_list(action.kind));
+    event.set(field::EVENT_CATEGORY, action.category);
+    event.set(field::EVENT_TYPE, action.kind);
     if let Some(ok) = success {
         event.set_const(field::EVENT_OUTCOME, if ok { "success" } else { "failure" });
     }
