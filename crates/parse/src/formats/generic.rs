@@ -36,7 +36,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
-use gac_event::{Event, Name, Severity, ToSmolStr, Value, field, tag};
+use gac_event::{Event, Name, Severity, Value, field, tag};
 use nom::bytes::complete::{tag as literal, take_while1};
 use nom::sequence::terminated;
 use nom::{IResult, Parser};
@@ -68,7 +68,10 @@ pub(super) fn set_record_time(event: &mut Event, time: RecordTime, ctx: &Context
             offset,
             year_inferred,
         } => {
-            event.set(field::EVENT_TIMEZONE, offset.to_smolstr());
+            event.set(
+                field::EVENT_TIMEZONE,
+                crate::time::OffsetText::new(offset).as_str(),
+            );
             if year_inferred {
                 event.add_tag(tag::YEAR_INFERRED);
             }

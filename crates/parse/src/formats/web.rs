@@ -28,8 +28,8 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
-use gac_event::{Event, IntoName, Severity, ToSmolStr, Value, field, tag};
-use nom::bytes::complete::{tag as literal, take_until, take_while_m_n, take_while1};
+use gac_event::{Event, IntoName, Severity, Value, field, tag};
+use nom::bytes::complete::{tag as literal, take_while_m_n, take_while1};
 use nom::character::complete::char;
 use nom::combinator::opt;
 use nom::error::{Error, ErrorKind};
@@ -276,9 +276,9 @@ fn head_tokens_ok(head: &str) -> bool {
 }
 
 fn access_line(s: &str) -> IResult<&str, Access<'_>> {
-    let (s, head) = take_until(" [").parse(s)?;
+    let (s, head) = until(" [").parse(s)?;
     let (s, _) = literal(" [").parse(s)?;
-    let (s, time) = take_until("]").parse(s)?;
+    let (s, time) = until("]").parse(s)?;
     let (s, _) = literal("] ").parse(s)?;
     let (s, request) = quoted(s)?;
     let (s, _) = char(' ').parse(s)?;
@@ -290,12 +290,15 @@ fn access_line(s: &str) -> IResult<&str, Access<'_>> {
     // for every access line.
     let mut words = [""; 5];
     let mut n = 0;
-    for word in head.split(' ') {
-        if n == words.len() {
-            break;
-        }
+    let mut rest = head;
+    while n < words.len() {
+        let (word, tail) = rest.cut(" ").unwrap_or((rest, ""));
         words[n] = word;
         n += 1;
+        if word.len() == rest.len() {
+            break;
+        }
+        rest = tail;
     }
     let (vhost, client, user) = match &words[..n] {
         [client, user] => (None, *client, *user),
@@ -322,6 +325,18 @@ fn access_line(s: &str) -> IResult<&str, Access<'_>> {
             rest: s.trim(),
         },
     ))
+}
+
+/// nom's `take_until` through [`Cut::locate`]: the text before `needle`, which is left
+/// in the input. nom's own searches with std's `str::find`, whose set-up cost more than
+/// the search on an access line.
+fn until<'a>(
+    needle: &'static str,
+) -> impl Parser<&'a str, Output = &'a str, Error = Error<&'a str>> {
+    move |s: &'a str| match s.locate(needle) {
+        Some(at) => Ok((&s[at..], &s[..at])),
+        None => Err(nom::Err::Error(Error::new(s, ErrorKind::TakeUntil))),
+    }
 }
 
 /// A double-quoted string with backslash escapes (Apache writes `\"`, nginx `\x22`);
@@ -439,15 +454,28 @@ pub(super) fn digits(b: &[u8]) -> Option<u32> {
     })
 }
 
-/// `Jan` to 1 ... `Dec` to 12.
+/// `Jan` to 1 ... `Dec` to 12, any case.
 pub(super) fn month_number(s: &str) -> Option<u32> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    MONTHS
-        .iter()
-        .position(|m| m.eq_ignore_ascii_case(s))
-        .and_then(|i| u32::try_from(i + 1).ok())
+    let [a, b, c] = *s.as_bytes() else {
+        return None;
+    };
+    // Lower-cased by setting the ASCII case bit; only letters can then match.
+    let month = match [a | 0x20, b | 0x20, c | 0x20] {
+        [b'j', b'a', b'n'] => 1,
+        [b'f', b'e', b'b'] => 2,
+        [b'm', b'a', b'r'] => 3,
+        [b'a', b'p', b'r'] => 4,
+        [b'm', b'a', b'y'] => 5,
+        [b'j', b'u', b'n'] => 6,
+        [b'j', b'u', b'l'] => 7,
+        [b'a', b'u', b'g'] => 8,
+        [b's', b'e', b'p'] => 9,
+        [b'o', b'c', b't'] => 10,
+        [b'n', b'o', b'v'] => 11,
+        [b'd', b'e', b'c'] => 12,
+        _ => return None,
+    };
+    Some(month)
 }
 
 /// `host[:port]` of a virtual host: the site asked for.
@@ -468,7 +496,7 @@ fn split_host_port(s: &str) -> (&str, Option<u16>) {
     {
         return (host, rest.strip_prefix(':').and_then(|p| p.parse().ok()));
     }
-    match s.rsplit_once(':') {
+    match s.cut_last(":") {
         // More than one colon and no brackets: an IPv6 address without a port.
         Some((host, _)) if host.contains(':') => (s, None),
         Some((host, port)) => match port.parse() {
@@ -490,6 +518,9 @@ pub(super) fn set_address(
         return;
     }
     match s.parse::<IpAddr>() {
+        // An IPv4 address that parses is written canonically already (std refuses
+        // leading zeros): its text is kept, not formatted again.
+        Ok(IpAddr::V4(_)) => e.set(ip_field, s),
         Ok(ip) => e.set(ip_field, ip),
         Err(_) => e.set(domain_field, s),
     }
@@ -514,7 +545,7 @@ fn set_request(e: &mut Event, request: &str) {
 }
 
 fn split_request(request: &str) -> Option<(&str, &str, Option<&str>)> {
-    let (method, rest) = request.split_once(' ')?;
+    let (method, rest) = request.cut(" ")?;
     let method_ok = !method.is_empty()
         && method.len() <= 32
         && method.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -524,7 +555,7 @@ fn split_request(request: &str) -> Option<(&str, &str, Option<&str>)> {
     if !method_ok {
         return None;
     }
-    let (target, version) = match rest.rsplit_once(' ') {
+    let (target, version) = match rest.cut_last(" ") {
         Some((target, proto)) => match proto.strip_prefix("HTTP/") {
             Some(v) => (target, Some(v)),
             None => (rest, None),
@@ -561,7 +592,7 @@ pub(super) fn set_url(e: &mut Event, target: &str) {
     } else {
         return;
     };
-    let (path, query) = match path_query.split_once('?') {
+    let (path, query) = match path_query.cut("?") {
         Some((p, q)) => (p, Some(q)),
         None => (path_query, None),
     };
@@ -984,7 +1015,10 @@ pub(super) fn set_time(e: &mut Event, time: RecordTime, ctx: &Context<'_>) {
             offset,
             year_inferred,
         } => {
-            e.set(field::EVENT_TIMEZONE, offset.to_smolstr());
+            e.set(
+                field::EVENT_TIMEZONE,
+                crate::time::OffsetText::new(offset).as_str(),
+            );
             if year_inferred {
                 e.add_tag(tag::YEAR_INFERRED);
             }
@@ -1000,16 +1034,37 @@ pub(super) fn set_time(e: &mut Event, time: RecordTime, ctx: &Context<'_>) {
     }
 }
 
+/// An `event.dataset`: a parser's constant, kept as it is, or a name made per record.
+pub(super) enum Dataset<'a> {
+    Const(&'static str),
+    Made(&'a str),
+}
+
+impl From<&'static str> for Dataset<'_> {
+    fn from(name: &'static str) -> Self {
+        Dataset::Const(name)
+    }
+}
+
+impl<'a> From<&'a String> for Dataset<'a> {
+    fn from(name: &'a String) -> Self {
+        Dataset::Made(name)
+    }
+}
+
 /// `event.dataset`, `event.kind`, `event.category` and `event.type`. One category or
 /// type is stored as a string, several as a list (ECS allows both; Sigma matches either).
-pub(super) fn set_class(
+pub(super) fn set_class<'d>(
     e: &mut Event,
-    dataset: &str,
+    dataset: impl Into<Dataset<'d>>,
     kind: &'static str,
     category: &[&'static str],
     types: &[&'static str],
 ) {
-    e.set(field::EVENT_DATASET, dataset);
+    match dataset.into() {
+        Dataset::Const(name) => e.set_const(field::EVENT_DATASET, name),
+        Dataset::Made(name) => e.set(field::EVENT_DATASET, name),
+    }
     e.set_const(field::EVENT_KIND, kind);
     set_words(e, field::EVENT_CATEGORY, category);
     set_words(e, field::EVENT_TYPE, types);

@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use chrono::{DateTime, NaiveDateTime};
-use gac_event::{Event, ToSmolStr, Value, field, tag};
+use gac_event::{Event, Value, field, tag};
 use serde_json::{Map, Value as Json};
 
 use super::{Context, FormatError};
@@ -573,7 +573,10 @@ fn set_time(event: &mut Event, time: Option<RecordTime>, ctx: &Context<'_>) {
         .resolve(time.unwrap_or(RecordTime::Absent), ctx.received);
     event.timestamp = timestamp;
     match provenance {
-        Provenance::Record { offset, .. } => event.set(field::EVENT_TIMEZONE, offset.to_smolstr()),
+        Provenance::Record { offset, .. } => event.set(
+            field::EVENT_TIMEZONE,
+            crate::time::OffsetText::new(offset).as_str(),
+        ),
         Provenance::InputZone { .. } => {
             event.set(field::EVENT_TIMEZONE, ctx.policy.zone().name());
             event.add_tag(tag::ZONE_FROM_INPUT);

@@ -17,7 +17,7 @@ mod rfc5424;
 
 use std::borrow::Cow;
 
-use gac_event::{Event, Severity, Timestamp, ToSmolStr, field, tag};
+use gac_event::{Event, Severity, Timestamp, field, tag};
 use syslog_loose::StructuredElement;
 
 use crate::time::{Provenance, RecordTime, TimePolicy};
@@ -228,7 +228,10 @@ fn fill<'t>(
             offset,
             year_inferred,
         } => {
-            event.set(field::EVENT_TIMEZONE, offset.to_smolstr());
+            event.set(
+                field::EVENT_TIMEZONE,
+                crate::time::OffsetText::new(offset).as_str(),
+            );
             if year_inferred {
                 event.add_tag(tag::YEAR_INFERRED);
             }
