@@ -14,6 +14,10 @@ pub(crate) trait Cut {
     fn cut<'a>(&'a self, needle: &str) -> Option<(&'a str, &'a str)>;
     /// Text before and after the last `needle` (std's `rsplit_once` with a `&str`).
     fn cut_last<'a>(&'a self, needle: &str) -> Option<(&'a str, &'a str)>;
+    /// [`Cut::cut`] for a one-byte ASCII needle: one `memchr`, no compare.
+    fn cut_byte(&self, needle: u8) -> Option<(&str, &str)>;
+    /// [`Cut::cut_last`] for a one-byte ASCII needle.
+    fn cut_last_byte(&self, needle: u8) -> Option<(&str, &str)>;
 }
 
 impl Cut for str {
@@ -63,6 +67,26 @@ impl Cut for str {
         let at = self.locate_last(needle)?;
         Some((&self[..at], &self[at + needle.len()..]))
     }
+
+    // An ASCII byte is a whole character wherever it is found in UTF-8 text, so the
+    // slicing below cannot panic; a non-ASCII needle byte finds nothing to cut at.
+    #[inline]
+    fn cut_byte(&self, needle: u8) -> Option<(&str, &str)> {
+        if !needle.is_ascii() {
+            return None;
+        }
+        let at = memchr::memchr(needle, self.as_bytes())?;
+        Some((&self[..at], &self[at + 1..]))
+    }
+
+    #[inline]
+    fn cut_last_byte(&self, needle: u8) -> Option<(&str, &str)> {
+        if !needle.is_ascii() {
+            return None;
+        }
+        let at = memchr::memrchr(needle, self.as_bytes())?;
+        Some((&self[..at], &self[at + 1..]))
+    }
 }
 
 #[cfg(test)]
@@ -104,6 +128,12 @@ mod tests {
                     "{hay:?} {needle:?}"
                 );
             }
+            for needle in [b'a', b' ', b'z', b'f'] {
+                let c = char::from(needle);
+                assert_eq!(hay.cut_byte(needle), hay.split_once(c), "{hay:?} {c:?}");
+                assert_eq!(hay.cut_last_byte(needle), hay.rsplit_once(c), "{hay:?} {c:?}");
+            }
+            assert_eq!(hay.cut_byte(0xC3), None, "{hay:?}: a UTF-8 lead byte is no needle");
         }
     }
 }

@@ -78,6 +78,11 @@ pub(crate) enum RecordTime {
     Invalid,
     /// A complete time with its UTC offset.
     Zoned(DateTime<FixedOffset>),
+    /// The same, already converted to an instant ([`zoned`]).
+    At {
+        instant: Timestamp,
+        offset: FixedOffset,
+    },
     /// A complete local date and time without a zone.
     Local(NaiveDateTime),
     /// A time without a year: the classic BSD `Mmm dd hh:mm:ss`, read in the input's zone
@@ -128,6 +133,13 @@ impl TimePolicy {
                 Timestamp::from_datetime(t),
                 Provenance::Record {
                     offset: *t.offset(),
+                    year_inferred: false,
+                },
+            ),
+            RecordTime::At { instant, offset } => (
+                instant,
+                Provenance::Record {
+                    offset,
                     year_inferred: false,
                 },
             ),
@@ -277,6 +289,46 @@ fn infer_year_at_offset(
         .map(|(year, local)| (year, Timestamp::from_nanos(local - offset_nanos)))
 }
 
+/// A complete date and time at a UTC offset, as written in a record (no leap second):
+/// `None` when a field is out of range. Within 1900..2200 the instant is found in
+/// integer day arithmetic, the way [`infer_year_at_offset`] does; other years go
+/// through chrono (and clamp as [`Timestamp::from_datetime`] does).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn zoned(
+    year: i32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    offset: FixedOffset,
+) -> Option<RecordTime> {
+    const NANOS_PER_SEC: i64 = 1_000_000_000;
+    let valid = (1..=12).contains(&month)
+        && day >= 1
+        && hour < 24
+        && minute < 60
+        && second < 60
+        && day <= days_in_month(year, month);
+    if !valid {
+        return None;
+    }
+    if !(1900..2200).contains(&year) {
+        let naive = NaiveDate::from_ymd_opt(year, month, day)?.and_hms_opt(hour, minute, second)?;
+        return offset
+            .from_local_datetime(&naive)
+            .single()
+            .map(RecordTime::Zoned);
+    }
+    let seconds = days_from_civil(year, month, day) * 86_400
+        + i64::from(hour * 3600 + minute * 60 + second)
+        - i64::from(offset.local_minus_utc());
+    Some(RecordTime::At {
+        instant: Timestamp::from_nanos(seconds * NANOS_PER_SEC),
+        offset,
+    })
+}
+
 /// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant, `days_from_civil`).
 fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
     let y = i64::from(year) - i64::from(month <= 2);
@@ -370,6 +422,38 @@ impl OffsetText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zoned_times_agree_with_chrono() {
+        let offsets =
+            [0, 7 * 3600, -5 * 3600, 19_800, -34_200].map(|s| FixedOffset::east_opt(s).unwrap());
+        let mut checked = 0;
+        for year in [1899, 1900, 1970, 2000, 2024, 2025, 2100, 2199, 2200, 2300] {
+            for month in 0..=13 {
+                for day in [0, 1, 15, 28, 29, 30, 31, 32] {
+                    for (hour, minute, second) in
+                        [(0, 0, 0), (23, 59, 59), (24, 0, 0), (12, 60, 0), (1, 2, 60)]
+                    {
+                        for offset in offsets {
+                            let expected = NaiveDate::from_ymd_opt(year, month, day)
+                                .and_then(|d| d.and_hms_opt(hour, minute, second))
+                                .and_then(|n| offset.from_local_datetime(&n).single());
+                            let got = zoned(year, month, day, hour, minute, second, offset);
+                            let policy = TimePolicy::new(chrono_tz::UTC);
+                            let received = Timestamp::from_nanos(0);
+                            assert_eq!(
+                                got.map(|t| policy.resolve(t, received)),
+                                expected.map(|t| policy.resolve(RecordTime::Zoned(t), received)),
+                                "{year}-{month}-{day} {hour}:{minute}:{second} {offset}"
+                            );
+                            checked += usize::from(expected.is_some());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+    }
 
     #[test]
     fn offsets_are_spelled_as_chrono_spells_them() {

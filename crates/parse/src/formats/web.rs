@@ -27,7 +27,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use gac_event::{Event, IntoName, Severity, Value, field, tag};
 use nom::bytes::complete::{tag as literal, take_while_m_n, take_while1};
 use nom::character::complete::char;
@@ -292,7 +292,7 @@ fn access_line(s: &str) -> IResult<&str, Access<'_>> {
     let mut n = 0;
     let mut rest = head;
     while n < words.len() {
-        let (word, tail) = rest.cut(" ").unwrap_or((rest, ""));
+        let (word, tail) = rest.cut_byte(b' ').unwrap_or((rest, ""));
         words[n] = word;
         n += 1;
         if word.len() == rest.len() {
@@ -359,7 +359,7 @@ fn quoted(s: &str) -> IResult<&str, &str> {
 fn access(s: &str, server: Server, e: &mut Event, ctx: &Context<'_>) -> Result<(), String> {
     let (_, a) = access_line(s).map_err(|_| "not a common/combined access line".to_owned())?;
     let time = clf_time(a.time).ok_or_else(|| format!("bad time {:?}", a.time))?;
-    set_time(e, RecordTime::Zoned(time), ctx);
+    set_time(e, time, ctx);
     set_class(e, server.access_dataset(), "event", &["web"], &["access"]);
     if let Some(vhost) = a.vhost {
         set_host_port(e, vhost);
@@ -413,7 +413,7 @@ fn access_tail(e: &mut Event, rest: &str) {
 
 /// `dd/Mon/yyyy:HH:MM:SS +zzzz`, read by position: it is on every access line, and
 /// chrono's format-string parser costs several times more.
-fn clf_time(s: &str) -> Option<DateTime<FixedOffset>> {
+fn clf_time(s: &str) -> Option<RecordTime> {
     let b = s.as_bytes();
     if b.len() != 26
         || b[2] != b'/'
@@ -440,8 +440,7 @@ fn clf_time(s: &str) -> Option<DateTime<FixedOffset>> {
     };
     let offset_secs = i32::try_from(digits(&b[22..24])? * 3600 + digits(&b[24..26])? * 60).ok()?;
     let offset = FixedOffset::east_opt(sign * offset_secs)?;
-    let naive = NaiveDate::from_ymd_opt(year, month, day)?.and_hms_opt(hour, minute, second)?;
-    offset.from_local_datetime(&naive).single()
+    crate::time::zoned(year, month, day, hour, minute, second, offset)
 }
 
 /// An unsigned decimal of ASCII digits (at most 9, so it cannot overflow).
@@ -496,7 +495,7 @@ fn split_host_port(s: &str) -> (&str, Option<u16>) {
     {
         return (host, rest.strip_prefix(':').and_then(|p| p.parse().ok()));
     }
-    match s.cut_last(":") {
+    match s.cut_last_byte(b':') {
         // More than one colon and no brackets: an IPv6 address without a port.
         Some((host, _)) if host.contains(':') => (s, None),
         Some((host, port)) => match port.parse() {
@@ -545,7 +544,7 @@ fn set_request(e: &mut Event, request: &str) {
 }
 
 fn split_request(request: &str) -> Option<(&str, &str, Option<&str>)> {
-    let (method, rest) = request.cut(" ")?;
+    let (method, rest) = request.cut_byte(b' ')?;
     let method_ok = !method.is_empty()
         && method.len() <= 32
         && method.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -555,7 +554,7 @@ fn split_request(request: &str) -> Option<(&str, &str, Option<&str>)> {
     if !method_ok {
         return None;
     }
-    let (target, version) = match rest.cut_last(" ") {
+    let (target, version) = match rest.cut_last_byte(b' ') {
         Some((target, proto)) => match proto.strip_prefix("HTTP/") {
             Some(v) => (target, Some(v)),
             None => (rest, None),
@@ -592,7 +591,7 @@ pub(super) fn set_url(e: &mut Event, target: &str) {
     } else {
         return;
     };
-    let (path, query) = match path_query.cut("?") {
+    let (path, query) = match path_query.cut_byte(b'?') {
         Some((p, q)) => (p, Some(q)),
         None => (path_query, None),
     };
@@ -630,8 +629,8 @@ fn json_access(s: &str, e: &mut Event, ctx: &Context<'_>) -> Result<(), String> 
     };
     let time = text("time_iso8601")
         .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-        .or_else(|| text("time_local").and_then(|t| clf_time(&t)))
         .map(RecordTime::Zoned)
+        .or_else(|| text("time_local").and_then(|t| clf_time(&t)))
         .or_else(|| {
             text("msec")
                 .and_then(|t| epoch_seconds(&t))
