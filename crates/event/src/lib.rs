@@ -110,7 +110,12 @@ impl Event {
     ) -> (Event, R) {
         // The event is this function's own until it is returned, after the source
         // ended: should `build` panic, it is dropped with the rest, not kept.
-        let mut event = Event::new(timestamp, ingested, "");
+        let mut event = Event {
+            timestamp,
+            ingested,
+            fields: Fields::new(),
+            tags: Vec::new(),
+        };
         event.fields.begin_source(source);
         let result = build(&mut event);
         event.fields.end_source();

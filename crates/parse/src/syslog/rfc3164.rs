@@ -77,6 +77,7 @@ const ZONE_ABBREVIATIONS: &[(&str, Option<i32>)] = &[
 
 /// Reads a BSD header from `s` (the record after its PRI). `None` when `s` does not
 /// start with a timestamp: the caller decides whether that is still syslog.
+#[inline]
 pub(super) fn parse(s: &str) -> Option<Header<'_>> {
     let s = s.trim_start_matches(is_blank);
     let (time, rest) = timestamp(s).or_else(|| after_sequence_number(s).and_then(timestamp))?;
