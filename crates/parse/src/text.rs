@@ -89,9 +89,99 @@ impl Cut for str {
     }
 }
 
+/// Whether `s` is an IPv4 address as std reads one (`s.parse::<Ipv4Addr>().is_ok()`):
+/// four decimal octets up to 255, without leading zeros. A parsed IPv4 address is
+/// written canonically already, so its text can be stored as it is; std's parser (for
+/// any address family, with its error values) cost as much as the rest of setting
+/// `source.ip`.
+pub(crate) fn is_ipv4(s: &str) -> bool {
+    let b = s.as_bytes();
+    if !(7..=15).contains(&b.len()) {
+        return false;
+    }
+    let mut octets = 0;
+    let mut value: u32 = 0;
+    let mut digits = 0;
+    for &c in b {
+        if c == b'.' {
+            if digits == 0 || octets == 3 {
+                return false;
+            }
+            octets += 1;
+            value = 0;
+            digits = 0;
+        } else if c.is_ascii_digit() {
+            // A leading zero is refused (`01`), as std refuses it.
+            if digits == 1 && value == 0 {
+                return false;
+            }
+            value = value * 10 + u32::from(c - b'0');
+            digits += 1;
+            if value > 255 {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    octets == 3 && digits > 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv4_is_what_std_reads() {
+        use std::net::Ipv4Addr;
+        let mut inputs: Vec<String> = [
+            "1.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.",
+            ".1.2.3.4",
+            "1..2.3",
+            "1.2.3.4.5",
+            "1.2.3.04",
+            "10.0.0.1 ",
+            " 10.0.0.1",
+            "1.2.3.a",
+            "1000.1.1.1",
+            "192.168.000.1",
+            "::1",
+            "1.2.3.-4",
+            "+1.2.3.4",
+            "1.2.3.4/24",
+            "",
+        ]
+        .map(String::from)
+        .to_vec();
+        // Every short string over the alphabet that matters, and numbers around the edges.
+        let alphabet = ['0', '1', '2', '5', '9', '.', 'x'];
+        let mut short = vec![String::new()];
+        for _ in 0..7 {
+            short = short
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            inputs.extend(short.iter().cloned());
+        }
+        for a in [0, 1, 9, 10, 99, 100, 199, 200, 249, 250, 255, 256, 999] {
+            inputs.push(format!("{a}.{a}.{a}.{a}"));
+            inputs.push(format!("1.{a}.0{a}.1"));
+        }
+        for input in &inputs {
+            assert_eq!(
+                is_ipv4(input),
+                input.parse::<Ipv4Addr>().is_ok(),
+                "{input:?}"
+            );
+        }
+        assert!(inputs.len() > 900_000, "{}", inputs.len());
+    }
 
     #[test]
     fn agrees_with_std() {
@@ -131,9 +221,17 @@ mod tests {
             for needle in [b'a', b' ', b'z', b'f'] {
                 let c = char::from(needle);
                 assert_eq!(hay.cut_byte(needle), hay.split_once(c), "{hay:?} {c:?}");
-                assert_eq!(hay.cut_last_byte(needle), hay.rsplit_once(c), "{hay:?} {c:?}");
+                assert_eq!(
+                    hay.cut_last_byte(needle),
+                    hay.rsplit_once(c),
+                    "{hay:?} {c:?}"
+                );
             }
-            assert_eq!(hay.cut_byte(0xC3), None, "{hay:?}: a UTF-8 lead byte is no needle");
+            assert_eq!(
+                hay.cut_byte(0xC3),
+                None,
+                "{hay:?}: a UTF-8 lead byte is no needle"
+            );
         }
     }
 }

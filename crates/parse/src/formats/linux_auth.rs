@@ -63,7 +63,7 @@ use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
 use super::{Context, FormatError};
-use crate::text::Cut;
+use crate::text::{Cut, is_ipv4};
 
 /// How an action is classified: its name and ECS category and type lists.
 #[derive(Debug)]
@@ -282,15 +282,23 @@ fn mark(event: &mut Event, action: &Action, success: Option<bool>) {
 
 /// A remote address as ECS wants it: an IP in `source.ip`, a name in `source.domain`.
 fn set_source(event: &mut Event, addr: &str, port: Option<u16>) {
-    match addr.parse::<IpAddr>() {
-        // An IPv4 address that parses is already in canonical form: no reformatting.
-        Ok(IpAddr::V4(_)) => event.set(field::SOURCE_IP, addr),
-        Ok(ip) => event.set(field::SOURCE_IP, ip),
-        Err(_) if is_hostname(addr) => event.set(field::SOURCE_DOMAIN, addr),
-        Err(_) => {}
+    // An IPv4 address is already written in canonical form: its text is kept.
+    if is_ipv4(addr) {
+        event.set(field::SOURCE_IP, addr);
+    } else {
+        set_other_source(event, addr);
     }
     if let Some(port) = port {
         event.set(field::SOURCE_PORT, port);
+    }
+}
+
+/// [`set_source`] for what is not an IPv4 address: an IPv6 one, or a name.
+fn set_other_source(event: &mut Event, addr: &str) {
+    match addr.parse::<IpAddr>() {
+        Ok(ip) => event.set(field::SOURCE_IP, ip),
+        Err(_) if is_hostname(addr) => event.set(field::SOURCE_DOMAIN, addr),
+        Err(_) => {}
     }
 }
 
@@ -338,29 +346,42 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         .strip_prefix("error: ")
         .or_else(|| msg.strip_prefix("fatal: "))
         .unwrap_or(msg);
+    // Each shape below is tried only when the message starts with its first letter: a
+    // byte compare instead of a string compare for each of the twenty-odd shapes a
+    // line is not.
+    let first = msg.as_bytes().first().copied().unwrap_or(0);
 
-    if let Some(rest) = msg.strip_prefix("Accepted ") {
+    if first == b'A'
+        && let Some(rest) = msg.strip_prefix("Accepted ")
+    {
         return ssh_login(rest, true, event);
     }
-    if let Some(rest) = msg.strip_prefix("Failed ") {
+    if first == b'F'
+        && let Some(rest) = msg.strip_prefix("Failed ")
+    {
         return ssh_login(rest, false, event);
     }
-    if let Some(rest) = msg.strip_prefix("Invalid user ") {
+    if first == b'I'
+        && let Some(rest) = msg.strip_prefix("Invalid user ")
+    {
         let (user, tail) = user_from(rest).ok_or_else(|| unreadable(SSHD, "invalid user"))?;
         mark(event, &SSH_INVALID_USER, Some(false));
         set_nonempty(event, field::USER_NAME, user);
         set_source(event, tail.addr, tail.port);
         return Ok(());
     }
-    if let Some(user) = msg.strip_prefix("input_userauth_request: invalid user ") {
+    if first == b'i'
+        && let Some(user) = msg.strip_prefix("input_userauth_request: invalid user ")
+    {
         mark(event, &SSH_INVALID_USER, Some(false));
         set_nonempty(event, field::USER_NAME, user);
         return Ok(());
     }
-    if let Some(rest) = msg
-        .strip_prefix("Connection closed by ")
-        .or_else(|| msg.strip_prefix("Connection reset by "))
-        .or_else(|| msg.strip_prefix("Disconnected from "))
+    if matches!(first, b'C' | b'D')
+        && let Some(rest) = msg
+            .strip_prefix("Connection closed by ")
+            .or_else(|| msg.strip_prefix("Connection reset by "))
+            .or_else(|| msg.strip_prefix("Disconnected from "))
     {
         let (user, addr, port) =
             user_then_endpoint(rest).ok_or_else(|| unreadable(SSHD, "disconnect"))?;
@@ -371,10 +392,13 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         set_source(event, addr, port);
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("Received disconnect from ") {
+    if first == b'R'
+        && let Some(rest) = msg.strip_prefix("Received disconnect from ")
+    {
         return received_disconnect(rest, event);
     }
-    if let Some(rest) = msg.strip_prefix("Read error from remote host ")
+    if first == b'R'
+        && let Some(rest) = msg.strip_prefix("Read error from remote host ")
         && let Some((addr, reason)) = rest.cut(": ")
         && let Some((addr, port)) = bare_endpoint(addr)
     {
@@ -383,10 +407,14 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         event.set(field::EVENT_REASON, reason);
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("Disconnecting") {
+    if first == b'D'
+        && let Some(rest) = msg.strip_prefix("Disconnecting")
+    {
         return disconnecting(rest, event);
     }
-    if let Some(rest) = msg.strip_prefix("maximum authentication attempts exceeded for ") {
+    if first == b'm'
+        && let Some(rest) = msg.strip_prefix("maximum authentication attempts exceeded for ")
+    {
         let rest = rest.strip_prefix("invalid user ").unwrap_or(rest);
         let (user, tail) = user_from(rest).ok_or_else(|| unreadable(SSHD, "maximum attempts"))?;
         mark(event, &SSH_TOO_MANY, Some(false));
@@ -394,13 +422,17 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         set_source(event, tail.addr, tail.port);
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("Did not receive identification string from ") {
+    if first == b'D'
+        && let Some(rest) = msg.strip_prefix("Did not receive identification string from ")
+    {
         let (addr, port) = bare_endpoint(rest).ok_or_else(|| unreadable(SSHD, "identification"))?;
         mark(event, &SSH_NO_IDENT, Some(false));
         set_source(event, addr, port);
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("reverse mapping checking getaddrinfo for ") {
+    if first == b'r'
+        && let Some(rest) = msg.strip_prefix("reverse mapping checking getaddrinfo for ")
+    {
         // `HOST [IP] failed - POSSIBLE BREAK-IN ATTEMPT!`
         let (host, rest) = rest.cut(" [").ok_or_else(|| unreadable(SSHD, "mapping"))?;
         let (ip, _) = rest
@@ -411,7 +443,8 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         set_source(event, host, None);
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("Address ")
+    if first == b'A'
+        && let Some(rest) = msg.strip_prefix("Address ")
         && let Some((ip, rest)) = rest.cut(" maps to ")
         && let Some((host, _)) = rest.cut(", but this does not map back")
     {
@@ -420,7 +453,8 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         set_source(event, host, None);
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("User ")
+    if first == b'U'
+        && let Some(rest) = msg.strip_prefix("User ")
         && let Some((who, reason)) = rest.cut(" not allowed because ")
     {
         mark(event, &SSH_USER_NOT_ALLOWED, Some(false));
@@ -435,14 +469,18 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         event.set(field::EVENT_REASON, reason);
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("ROOT LOGIN REFUSED FROM ") {
+    if first == b'R'
+        && let Some(rest) = msg.strip_prefix("ROOT LOGIN REFUSED FROM ")
+    {
         let (addr, port) = bare_endpoint(rest).ok_or_else(|| unreadable(SSHD, "root refused"))?;
         mark(event, &SSH_USER_NOT_ALLOWED, Some(false));
         event.set(field::USER_NAME, "root");
         set_source(event, addr, port);
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("Unable to negotiate with ") {
+    if first == b'U'
+        && let Some(rest) = msg.strip_prefix("Unable to negotiate with ")
+    {
         let (where_, reason) = rest
             .cut(": ")
             .ok_or_else(|| unreadable(SSHD, "negotiation"))?;
@@ -452,7 +490,8 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         event.set(field::EVENT_REASON, reason);
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("Bad protocol version identification ")
+    if first == b'B'
+        && let Some(rest) = msg.strip_prefix("Bad protocol version identification ")
         && let Some((_, tail)) = rest.cut_last(" from ")
         && let Some((addr, port)) = bare_endpoint(tail)
     {
@@ -461,9 +500,10 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         event.set(field::EVENT_REASON, "bad protocol version identification");
         return Ok(());
     }
-    if let Some(rest) = msg
-        .strip_prefix("banner exchange: Connection from ")
-        .or_else(|| msg.strip_prefix("ssh_dispatch_run_fatal: Connection from "))
+    if matches!(first, b'b' | b's')
+        && let Some(rest) = msg
+            .strip_prefix("banner exchange: Connection from ")
+            .or_else(|| msg.strip_prefix("ssh_dispatch_run_fatal: Connection from "))
     {
         let (where_, reason) = rest
             .cut(": ")
@@ -484,12 +524,16 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         event.set(field::EVENT_REASON, reason);
         return Ok(());
     }
-    if let Some(reason) = msg.strip_prefix("kex_exchange_identification: ") {
+    if first == b'k'
+        && let Some(reason) = msg.strip_prefix("kex_exchange_identification: ")
+    {
         mark(event, &SSH_NEGOTIATION, Some(false));
         event.set(field::EVENT_REASON, reason);
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("Connection from ") {
+    if first == b'C'
+        && let Some(rest) = msg.strip_prefix("Connection from ")
+    {
         // `A port P on B port Q[ rdomain "..."]`; older sshd stops after `A port P`.
         let (from, to) = rest.cut(" on ").unwrap_or((rest, ""));
         let (addr, port) = bare_endpoint(from).ok_or_else(|| unreadable(SSHD, "connection"))?;
@@ -506,7 +550,9 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         }
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("Timeout before authentication for ") {
+    if first == b'T'
+        && let Some(rest) = msg.strip_prefix("Timeout before authentication for ")
+    {
         mark(event, &SSH_DISCONNECT, Some(false));
         event.set(field::EVENT_REASON, "timeout before authentication");
         // `A port P`, or the old `connection from A to B, pid = N`.
@@ -517,7 +563,9 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         }
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("subsystem request for ") {
+    if first == b's'
+        && let Some(rest) = msg.strip_prefix("subsystem request for ")
+    {
         let (subsystem, user) = rest
             .cut(" by user ")
             .ok_or_else(|| unreadable(SSHD, "subsystem"))?;
@@ -530,10 +578,13 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         set_nonempty(event, field::USER_NAME, user);
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("PAM: ") {
+    if first == b'P'
+        && let Some(rest) = msg.strip_prefix("PAM: ")
+    {
         return sshd_pam_error(rest, event);
     }
-    if let Some(rest) = msg.strip_prefix("message repeated ")
+    if first == b'm'
+        && let Some(rest) = msg.strip_prefix("message repeated ")
         && let Some((_, inner)) = rest.cut(" times: [ ")
     {
         // rsyslog folded identical lines; the event is the line that was repeated.
@@ -543,7 +594,9 @@ fn sshd_message(msg: &str, event: &mut Event) -> Result<(), FormatError> {
         pam_body(module, service, body, event);
         return Ok(());
     }
-    if let Some(rest) = msg.strip_prefix("PAM ") {
+    if first == b'P'
+        && let Some(rest) = msg.strip_prefix("PAM ")
+    {
         // sshd's own summary: `PAM 4 more authentication failures; logname= ... rhost=X`.
         pam_body("", SSHD, rest, event);
     }

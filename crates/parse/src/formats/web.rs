@@ -36,7 +36,7 @@ use nom::error::{Error, ErrorKind};
 use nom::{IResult, Parser};
 
 use super::{Context, FormatError};
-use crate::text::Cut;
+use crate::text::{Cut, is_ipv4};
 use crate::time::RecordTime;
 
 /// Datasets (and record format names where they double as one).
@@ -516,10 +516,12 @@ pub(super) fn set_address(
     if s.is_empty() || s == "-" {
         return;
     }
+    if is_ipv4(s) {
+        // Written canonically already: its text is kept, not formatted again.
+        e.set(ip_field, s);
+        return;
+    }
     match s.parse::<IpAddr>() {
-        // An IPv4 address that parses is written canonically already (std refuses
-        // leading zeros): its text is kept, not formatted again.
-        Ok(IpAddr::V4(_)) => e.set(ip_field, s),
         Ok(ip) => e.set(ip_field, ip),
         Err(_) => e.set(domain_field, s),
     }

@@ -33,6 +33,7 @@ use nom::sequence::{preceded, terminated};
 use nom::{IResult, Parser};
 
 use super::{Format, Header, is_blank, split_word};
+use crate::text::Cut;
 use crate::time::RecordTime;
 
 /// Longest tag accepted. RFC 3164 says 32; real tags run longer
@@ -397,7 +398,7 @@ fn tag(word: &str) -> Option<Tag<'_>> {
         Some(core) => (core, true),
         None => (word, false),
     };
-    let (app, procid) = match core.strip_suffix(']').and_then(|c| c.split_once('[')) {
+    let (app, procid) = match core.strip_suffix(']').and_then(|c| c.cut_byte(b'[')) {
         Some((app, procid)) => (app, Some(procid)),
         None if colon => (core, None),
         None => return None,
@@ -405,7 +406,7 @@ fn tag(word: &str) -> Option<Tag<'_>> {
     let app_ok = !app.is_empty()
         && app.len() <= MAX_TAG_LEN
         && if app.is_ascii() {
-            app.bytes().all(|b| is_tag_char(char::from(b)))
+            app.bytes().all(|b| TAG_BYTES[usize::from(b)])
         } else {
             app.chars().all(is_tag_char)
         };
@@ -413,6 +414,34 @@ fn tag(word: &str) -> Option<Tag<'_>> {
         .is_none_or(|p| !p.is_empty() && p.len() <= MAX_PROCID_LEN && !p.contains(['[', ']']));
     (app_ok && procid_ok).then_some(Tag { app, procid })
 }
+
+/// [`is_tag_char`] for each ASCII byte, looked up rather than worked out per byte.
+const TAG_BYTES: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        let control = b < 0x20 || b == 0x7f;
+        let blank = b == b' ' as usize;
+        let excluded = matches!(
+            b as u8,
+            b':' | b'['
+                | b']'
+                | b'"'
+                | b'\''
+                | b'{'
+                | b'}'
+                | b'='
+                | b','
+                | b'|'
+                | b'<'
+                | b'>'
+                | b'\\'
+        );
+        table[b] = !(control || blank || excluded);
+        b += 1;
+    }
+    table
+};
 
 /// Characters seen in real tags (`sshd(pam_unix)`, `postfix/smtpd`, `python3.8`,
 /// `org.gnome.Shell`), excluding what marks prose or key-value text instead.
@@ -456,6 +485,17 @@ mod tests {
             day,
             time: NaiveTime::from_hms_nano_opt(h, m, s, nanos).unwrap(),
             offset: None,
+        }
+    }
+
+    #[test]
+    fn the_tag_byte_table_is_is_tag_char() {
+        for b in 0u8..128 {
+            assert_eq!(
+                TAG_BYTES[usize::from(b)],
+                is_tag_char(char::from(b)),
+                "{b:#x}"
+            );
         }
     }
 
