@@ -17,6 +17,8 @@ use gac_event::Timestamp;
 /// Eve records thrown back a whole year; a day covers any sane clock skew while staying
 /// far below the year it would otherwise cost.
 const FUTURE_TOLERANCE: TimeDelta = TimeDelta::days(1);
+// `infer_year_at_offset` looks past the receipt's year only from its last day.
+const _: () = assert!(FUTURE_TOLERANCE.num_seconds() <= 86_400);
 
 /// How many years back the year inference looks for a date that exists. Eight reaches
 /// the previous 29 February even across a century that is not a leap year (2100).
@@ -274,11 +276,18 @@ fn infer_year_at_offset(
     let offset_nanos = i64::from(offset.local_minus_utc()) * NANOS_PER_SEC;
     let received_local = received.nanos() + offset_nanos;
     let limit = received_local + FUTURE_TOLERANCE.num_seconds() * NANOS_PER_SEC;
-    let (received_year, _, _) =
+    let (received_year, received_month, received_day) =
         civil_from_days(received_local.div_euclid(NANOS_PER_SEC * SECS_PER_DAY));
-    let newest = received_year + 1;
+    // The year after the receipt's can hold the record only when the tolerance reaches
+    // into it, from the receipt's last day of the year: the search starts there only
+    // then, and otherwise at the receipt's own year, one date conversion fewer.
+    let newest = if (received_month, received_day) == (12, 31) {
+        received_year + 1
+    } else {
+        received_year
+    };
     let of_day = i64::from(time.num_seconds_from_midnight()) * NANOS_PER_SEC + nanos;
-    (newest - YEAR_SEARCH_DEPTH..=newest)
+    (received_year + 1 - YEAR_SEARCH_DEPTH..=newest)
         .rev()
         .filter(|&year| day <= days_in_month(year, month))
         .map(|year| {
