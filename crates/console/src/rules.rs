@@ -1129,7 +1129,7 @@ mod tests {
         assert_eq!(e.get_i64("source.port"), Some(22));
         assert_eq!(e.get_str("event.dataset"), Some("sshd"));
         assert!(e.get("gone").is_none());
-        assert_eq!(e.tags, ["a"]);
+        assert_eq!(e.tags[..], ["a"]);
     }
 
     #[test]

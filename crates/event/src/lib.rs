@@ -26,6 +26,9 @@ pub use smol_str::{SmolStr, ToSmolStr};
 pub use time::{Timestamp, TimestampError};
 pub use value::{Value, ValueRef};
 
+/// An event's tags: most events have none to two, kept inline.
+pub type Tags = smallvec::SmallVec<[Name; 2]>;
+
 /// What [`Event::set`] takes as a field name: a constant `&'static str` (stored as it
 /// is, never copied) or a name made at run time (`String`, [`Name`]). A borrowed
 /// run-time `&str` must be made owned first (`s.to_owned()`), so that copying a name is
@@ -69,7 +72,7 @@ pub struct Event {
     /// the same text as the string fields, which are mostly parts of it.
     pub fields: Fields,
     /// Markers about how the event was made (see [`tag`]).
-    pub tags: Vec<Name>,
+    pub tags: Tags,
 }
 
 impl Event {
@@ -79,7 +82,7 @@ impl Event {
             timestamp,
             ingested,
             fields: Fields::new(),
-            tags: Vec::new(),
+            tags: Tags::new(),
         };
         event.set_message(message.as_ref());
         event
@@ -114,7 +117,7 @@ impl Event {
             timestamp,
             ingested,
             fields: Fields::new(),
-            tags: Vec::new(),
+            tags: Tags::new(),
         };
         event.fields.begin_source(source);
         let result = build(&mut event);
@@ -230,7 +233,7 @@ impl<'de> Deserialize<'de> for Event {
             timestamp: flat.timestamp,
             ingested: flat.ingested,
             fields: flat.fields,
-            tags: flat.tags,
+            tags: Tags::from_vec(flat.tags),
         };
         event.set_message(&flat.message);
         Ok(event)

@@ -2,9 +2,9 @@
 //! (ARCHITECTURE.md, "An event's fields are a vector in set order" and "String values
 //! are places in one text") kept by a test. Field names and keyword lists are constants,
 //! and string values are places in the event's one text buffer, which holds a copy of
-//! the record, so a header plus sshd line allocates that text, the field vector and the
-//! tag vector, and nothing per value. Before this design an sshd line made 45
-//! allocations; with a `SmolStr` per value, 4.1.
+//! the record, so a header plus sshd line allocates that text and the field vector, and
+//! nothing per value (its two tags are kept inline). Before this design an sshd line
+//! made 45 allocations; with a `SmolStr` per value, 4.1; with a tag vector, 3.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -42,9 +42,9 @@ fn an_sshd_line_allocates_its_text_and_a_handful_more() {
     let (lines, most, mean) = allocations("loghub-openssh", Format::Syslog);
     eprintln!("sshd: {lines} lines, at most {most}, mean {mean:.2} allocations");
     assert!(lines > 40);
-    // Text, fields, tags.
-    assert!(most <= 3, "at most {most} allocations");
-    assert!(mean <= 3.0, "mean {mean:.2} allocations");
+    // Text, fields.
+    assert!(most <= 2, "at most {most} allocations");
+    assert!(mean <= 2.0, "mean {mean:.2} allocations");
 }
 
 #[test]
@@ -53,7 +53,7 @@ fn an_access_line_allocates_its_text_and_a_handful_more() {
     let (lines, most, mean) = allocations("web-elastic", format);
     eprintln!("access: {lines} lines, at most {most}, mean {mean:.2} allocations");
     assert!(lines > 40);
-    assert!(most <= 9, "at most {most} allocations");
-    // Text, fields, tags, and what decoding a URL or a user agent needs on some lines.
-    assert!(mean <= 4.1, "mean {mean:.2} allocations");
+    assert!(most <= 8, "at most {most} allocations");
+    // Text, fields, and what decoding a URL or a user agent needs on some lines.
+    assert!(mean <= 3.8, "mean {mean:.2} allocations");
 }

@@ -276,13 +276,13 @@ fn head_tokens_ok(head: &str) -> bool {
 }
 
 fn access_line(s: &str) -> IResult<&str, Access<'_>> {
-    let (s, head) = until(" [").parse(s)?;
+    let (s, head) = before_bracket(s)?;
     let (s, _) = literal(" [").parse(s)?;
     let (s, time) = until("]").parse(s)?;
     let (s, _) = literal("] ").parse(s)?;
     let (s, request) = quoted(s)?;
     let (s, _) = char(' ').parse(s)?;
-    let (s, status) = take_while_m_n(3, 3, |c: char| c.is_ascii_digit()).parse(s)?;
+    let (s, status) = status_code(s)?;
     let (s, _) = char(' ').parse(s)?;
     let (s, bytes) = take_while1(|c: char| c.is_ascii_digit() || c == '-').parse(s)?;
     let (s, combined) = opt((char(' '), quoted, char(' '), quoted)).parse(s)?;
@@ -336,6 +336,32 @@ fn until<'a>(
     move |s: &'a str| match s.locate(needle) {
         Some(at) => Ok((&s[at..], &s[..at])),
         None => Err(nom::Err::Error(Error::new(s, ErrorKind::TakeUntil))),
+    }
+}
+
+/// The head of an access line: the text before its first ` [`. The `[` is searched
+/// for, not the blank: the head's words are blank-separated, and `[` is rare.
+fn before_bracket(s: &str) -> IResult<&str, &str> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b'[', &b[from..]) {
+        let at = from + i;
+        if at > 0 && b[at - 1] == b' ' {
+            // ASCII blank: a char boundary.
+            return Ok((&s[at - 1..], &s[..at - 1]));
+        }
+        from = at + 1;
+    }
+    Err(nom::Err::Error(Error::new(s, ErrorKind::TakeUntil)))
+}
+
+/// Three ASCII digits: an HTTP status.
+fn status_code(s: &str) -> IResult<&str, &str> {
+    match s.as_bytes() {
+        [a, b, c, ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
+            Ok((&s[3..], &s[..3]))
+        }
+        _ => Err(nom::Err::Error(Error::new(s, ErrorKind::TakeWhileMN))),
     }
 }
 

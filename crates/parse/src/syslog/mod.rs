@@ -368,7 +368,7 @@ mod tests {
         assert_eq!(s(&e, field::EVENT_TIMEZONE), Some("Asia/Ho_Chi_Minh"));
         assert_eq!(e.timestamp.to_string(), "2025-06-30T03:00:01Z");
         assert_eq!(e.ingested, received());
-        assert_eq!(e.tags, [tag::ZONE_FROM_INPUT, tag::YEAR_INFERRED]);
+        assert_eq!(e.tags[..], [tag::ZONE_FROM_INPUT, tag::YEAR_INFERRED]);
     }
 
     #[test]
@@ -418,7 +418,7 @@ mod tests {
         let (e, outcome) = parse(b"Apr 15 2013 09:36:50: %ASA-4-106023: Deny tcp");
         assert_eq!(outcome, Outcome::Rfc3164);
         assert_eq!(e.timestamp.to_string(), "2013-04-15T02:36:50Z");
-        assert_eq!(e.tags, [tag::ZONE_FROM_INPUT]);
+        assert_eq!(e.tags[..], [tag::ZONE_FROM_INPUT]);
         assert_eq!(
             s(&e, field::LOG_SYSLOG_MESSAGE),
             Some("%ASA-4-106023: Deny tcp")
@@ -431,7 +431,7 @@ mod tests {
         let (e, _) = parse(b"<189>12: *Mar  1 18:46:11.500 UTC: %SYS-5-CONFIG_I: x");
         assert_eq!(e.timestamp.to_string(), "2025-03-01T18:46:11.500Z");
         assert_eq!(s(&e, field::EVENT_TIMEZONE), Some("+00:00"));
-        assert_eq!(e.tags, [tag::YEAR_INFERRED]);
+        assert_eq!(e.tags[..], [tag::YEAR_INFERRED]);
     }
 
     #[test]
@@ -462,7 +462,7 @@ mod tests {
         let (e, outcome) = parse(b"<14>1 - - - - - -");
         assert_eq!(outcome, Outcome::Rfc5424);
         assert_eq!(e.timestamp, received());
-        assert_eq!(e.tags, [tag::TIME_FROM_RECEIPT]);
+        assert_eq!(e.tags[..], [tag::TIME_FROM_RECEIPT]);
         assert!(e.get(field::HOST_NAME).is_none());
         assert_eq!(s(&e, field::LOG_SYSLOG_MESSAGE), Some(""));
     }
@@ -513,7 +513,7 @@ mod tests {
         assert_eq!(outcome, Outcome::Rfc3164);
         assert_eq!(s(&e, field::LOG_SYSLOG_MESSAGE), Some("just some text"));
         assert_eq!(e.get_i64(field::LOG_SYSLOG_SEVERITY_CODE), Some(5));
-        assert_eq!(e.tags, [tag::TIME_FROM_RECEIPT]);
+        assert_eq!(e.tags[..], [tag::TIME_FROM_RECEIPT]);
     }
 
     #[test]
@@ -538,7 +538,7 @@ mod tests {
             let (e, outcome) = parse(raw);
             assert_eq!(outcome, Outcome::Unparsed, "{raw:?}");
             assert_eq!(e.timestamp, received());
-            assert_eq!(e.tags, [tag::UNPARSED, tag::TIME_FROM_RECEIPT]);
+            assert_eq!(e.tags[..], [tag::UNPARSED, tag::TIME_FROM_RECEIPT]);
             assert!(e.fields.is_empty(), "{:?}", e.fields);
         }
         let (e, _) = parse(b"hello world\r\n");
