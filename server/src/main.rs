@@ -13,12 +13,12 @@ use gac_server::agents::{Registry, enroll};
 use gac_server::auth::{self, Role, Tokens};
 use gac_server::config::{self, Config};
 
-/// An event is built from a handful of short-lived allocations (its text, its fields,
-/// its tags) that the pipeline's tasks make on one thread and drop on another: mimalloc
-/// serves them from per-thread pages and frees them without a global lock. ARCHITECTURE.md,
-/// "The server allocates with mimalloc".
+/// An event is built from a few short-lived allocations (its text, its field vector)
+/// that the pipeline's tasks make on one thread and drop on another: jemalloc serves
+/// them from per-thread caches, the 1.8 KB field vector included. ARCHITECTURE.md, "The
+/// server allocates with jemalloc".
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Gác central server: syslog intake, write-ahead log, index, search API.
 #[derive(Debug, Parser)]

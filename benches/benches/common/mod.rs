@@ -5,8 +5,8 @@
 //! comparable. Groups measured with the CPU clock are named `cpu/...`, so criterion keeps
 //! their history apart.
 //!
-//! The benches allocate as `gac-server` does: through mimalloc, its global allocator
-//! (ARCHITECTURE.md, "The server allocates with mimalloc"), so that a figure here is
+//! The benches allocate as `gac-server` does: through jemalloc, its global allocator
+//! (ARCHITECTURE.md, "The server allocates with jemalloc"), so that a figure here is
 //! what the server's parse and enrichment steps cost.
 
 use std::time::Duration;
@@ -16,7 +16,7 @@ use criterion::{BenchmarkGroup, Criterion, Throughput};
 use rustix::time::{ClockId, clock_gettime};
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Whether this run measures CPU time (`GAC_BENCH_CLOCK=cpu`).
 pub fn cpu_clock() -> bool {
