@@ -1,0 +1,70 @@
+//! `parse_loop FAMILY [ROUNDS]`: parses the sshd or access-log sample lines of the
+//! `parse_formats` bench (the lines `auto` gives to that parser, read with the format an
+//! input would declare) ROUNDS times and prints the wall-clock time per line. A plain
+//! loop with no harness, for profilers: `perf record`, and `valgrind --tool=callgrind`
+//! for instruction counts that code layout does not move (BENCHMARKS.md, "Method").
+//! Allocates through jemalloc, as `gac-server` does.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use gac_event::Timestamp;
+use gac_parse::{BodyOutcome, Format, TimePolicy, formats, parse};
+
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+macro_rules! data {
+    ($name:literal) => {
+        include_str!(concat!("../../crates/parse/tests/data/", $name))
+    };
+}
+
+const AUTH: &[&str] = &[
+    data!("linux-auth-crowdsec.log"),
+    data!("linux-auth-elastic.log"),
+    data!("linux-auth-fail2ban.log"),
+    data!("linux-auth-loghub.log"),
+    data!("linux-auth-wazuh.log"),
+    data!("loghub-openssh.log"),
+];
+const WEB: &[&str] = &[
+    data!("web-crowdsec.log"),
+    data!("web-elastic.log"),
+    data!("apache-error-loghub.log"),
+];
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let family = args.next().context("usage: parse_loop sshd|access [ROUNDS]")?;
+    let rounds: usize = args.next().map_or(Ok(10_000), |r| r.parse())?;
+    let (files, parser, declared) = match family.as_str() {
+        "sshd" => (AUTH, "sshd", Format::Syslog),
+        "access" => (
+            WEB,
+            "web.access",
+            Format::Record(formats::record_parser("web.access").context("web.access")?),
+        ),
+        other => bail!("unknown family {other:?}: sshd or access"),
+    };
+    let received: Timestamp = "2025-07-01T03:00:00Z".parse()?;
+    let policy = TimePolicy::new(chrono_tz::Asia::Ho_Chi_Minh);
+    let lines: Vec<&str> = files
+        .iter()
+        .flat_map(|text| text.lines())
+        .filter(|line| {
+            let (_, p) = parse(line.as_bytes(), received, &policy, Format::Auto);
+            p.parser == Some(parser) && p.body == BodyOutcome::Parsed
+        })
+        .collect();
+    let start = Instant::now();
+    for _ in 0..rounds {
+        for line in &lines {
+            black_box(parse(black_box(line.as_bytes()), received, &policy, declared));
+        }
+    }
+    let per_line = start.elapsed().as_nanos() as f64 / (rounds * lines.len()) as f64;
+    println!("{} lines, {per_line:.1} ns/line", lines.len());
+    Ok(())
+}
