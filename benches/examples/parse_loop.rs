@@ -37,7 +37,9 @@ const WEB: &[&str] = &[
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let family = args.next().context("usage: parse_loop sshd|access [ROUNDS]")?;
+    let family = args
+        .next()
+        .context("usage: parse_loop sshd|access [ROUNDS]")?;
     let rounds: usize = args.next().map_or(Ok(10_000), |r| r.parse())?;
     let (files, parser, declared) = match family.as_str() {
         "sshd" => (AUTH, "sshd", Format::Syslog),
@@ -61,7 +63,12 @@ fn main() -> anyhow::Result<()> {
     let start = Instant::now();
     for _ in 0..rounds {
         for line in &lines {
-            black_box(parse(black_box(line.as_bytes()), received, &policy, declared));
+            black_box(parse(
+                black_box(line.as_bytes()),
+                received,
+                &policy,
+                declared,
+            ));
         }
     }
     let per_line = start.elapsed().as_nanos() as f64 / (rounds * lines.len()) as f64;

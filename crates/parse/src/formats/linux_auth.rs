@@ -228,7 +228,7 @@ const SWITCH_SERVICES: &[&str] = &["su", "su-l", "sudo", "sudo-i", "runuser", "r
 
 /// The program an app name names: `sshd(pam_unix)` is sshd.
 fn program(app: Option<&str>) -> Option<&str> {
-    app.map(|a| a.split_once('(').map_or(a, |(p, _)| p))
+    app.map(|a| a.cut_byte(b'(').map_or(a, |(p, _)| p))
 }
 
 pub(super) fn is_sshd(app: Option<&str>, _msg: &str) -> bool {
@@ -742,7 +742,7 @@ fn from_tail(s: &str) -> Option<Tail<'_>> {
         .parse(s);
     let (rest, (addr, port, _)) = parsed.ok()?;
     let addr = addr.strip_suffix(':').unwrap_or(addr);
-    if !(addr.parse::<IpAddr>().is_ok() || is_hostname(addr)) {
+    if !(is_ipv4(addr) || addr.parse::<IpAddr>().is_ok() || is_hostname(addr)) {
         return None;
     }
     let extra = if rest.is_empty() {

@@ -410,8 +410,9 @@ fn tag(word: &str) -> Option<Tag<'_>> {
         } else {
             app.chars().all(is_tag_char)
         };
-    let procid_ok = procid
-        .is_none_or(|p| !p.is_empty() && p.len() <= MAX_PROCID_LEN && !p.contains(['[', ']']));
+    let procid_ok = procid.is_none_or(|p| {
+        !p.is_empty() && p.len() <= MAX_PROCID_LEN && !p.bytes().any(|b| b == b'[' || b == b']')
+    });
     (app_ok && procid_ok).then_some(Tag { app, procid })
 }
 
