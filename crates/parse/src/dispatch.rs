@@ -103,7 +103,11 @@ pub fn parse(
     policy: &TimePolicy,
     format: Format,
 ) -> (Event, Parsed) {
-    let ctx = Context { received, policy };
+    let ctx = Context {
+        received,
+        policy,
+        app: None,
+    };
     let text = record_text(raw);
     match format {
         Format::Record(p) => read_record(p, text, &ctx),
@@ -159,7 +163,11 @@ fn read_syslog(text: Cow<'_, str>, ctx: &Context<'_>) -> (Event, Parsed) {
             && let Some(p) = body_parser(body.app, body.msg)
         {
             parsed.parser = Some(p.name);
-            match (p.parse)(body.msg, event, ctx) {
+            let ctx = Context {
+                app: body.app,
+                ..*ctx
+            };
+            match (p.parse)(body.msg, event, &ctx) {
                 Ok(()) => parsed.body = BodyOutcome::Parsed,
                 Err(e) => {
                     event.add_tag(tag::BODY_UNPARSED);

@@ -846,6 +846,7 @@ mod tests {
         let ctx = Context {
             received: received(),
             policy: &policy,
+            app: None,
         };
         let mut e = Event::new(received(), received(), "");
         assert!(parse_record("type=SYSCALL msg=audit(x): a=1", &mut e, &ctx).is_err());

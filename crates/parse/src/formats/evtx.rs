@@ -105,6 +105,7 @@ impl EvtxEvents<'_> {
         let ctx = Context {
             received: self.received,
             policy: &self.policy,
+            app: None,
         };
         for record in chunk.iter() {
             let item = record

@@ -1048,6 +1048,7 @@ mod tests {
         let ctx = Context {
             received: received(),
             policy: &policy,
+            app: None,
         };
         for text in [
             "",

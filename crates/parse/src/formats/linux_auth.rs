@@ -260,10 +260,13 @@ pub(super) fn is_pam(app: Option<&str>, msg: &str) -> bool {
 
 /// Sets what every line of a program gets. Returns the PAM module when the app name
 /// carries one (`sshd(pam_unix)`): then the message is a PAM line without its prefix.
-fn begin(event: &mut Event, dataset: &'static str) -> Option<String> {
+fn begin(event: &mut Event, ctx: &Context<'_>, dataset: &'static str) -> Option<String> {
     event.set_const(field::EVENT_DATASET, dataset);
     event.set_const(field::EVENT_KIND, "event");
-    let app = event.get_str(field::LOG_SYSLOG_APPNAME)?;
+    let app = match ctx.app {
+        Some(app) => app,
+        None => event.get_str(field::LOG_SYSLOG_APPNAME)?,
+    };
     let (name, module) = app.strip_suffix(')')?.split_once('(')?;
     let (name, module) = (name.to_owned(), module.to_owned());
     event.set(field::PROCESS_NAME, name);
@@ -325,8 +328,12 @@ fn unreadable(format: &'static str, what: &str) -> FormatError {
 // ---------------------------------------------------------------------------------------
 // sshd
 
-pub(super) fn parse_sshd(msg: &str, event: &mut Event, _: &Context<'_>) -> Result<(), FormatError> {
-    if let Some(module) = begin(event, SSHD) {
+pub(super) fn parse_sshd(
+    msg: &str,
+    event: &mut Event,
+    ctx: &Context<'_>,
+) -> Result<(), FormatError> {
+    if let Some(module) = begin(event, ctx, SSHD) {
         pam_body(&module, SSHD, msg, event);
         return Ok(());
     }
@@ -814,8 +821,12 @@ fn pam_prefix(msg: &str) -> Option<(&str, &str, &str)> {
     Some((module, service, body))
 }
 
-pub(super) fn parse_pam(msg: &str, event: &mut Event, _: &Context<'_>) -> Result<(), FormatError> {
-    if let Some(module) = begin(event, PAM) {
+pub(super) fn parse_pam(
+    msg: &str,
+    event: &mut Event,
+    ctx: &Context<'_>,
+) -> Result<(), FormatError> {
+    if let Some(module) = begin(event, ctx, PAM) {
         let service = event
             .get_str(field::PROCESS_NAME)
             .unwrap_or_default()
@@ -935,8 +946,12 @@ fn pam_auth_fields(kv: &str, switch: bool, event: &mut Event) {
 // ---------------------------------------------------------------------------------------
 // sudo
 
-pub(super) fn parse_sudo(msg: &str, event: &mut Event, _: &Context<'_>) -> Result<(), FormatError> {
-    if let Some(module) = begin(event, SUDO) {
+pub(super) fn parse_sudo(
+    msg: &str,
+    event: &mut Event,
+    ctx: &Context<'_>,
+) -> Result<(), FormatError> {
+    if let Some(module) = begin(event, ctx, SUDO) {
         pam_body(&module, SUDO, msg, event);
         return Ok(());
     }
@@ -996,8 +1011,8 @@ pub(super) fn parse_sudo(msg: &str, event: &mut Event, _: &Context<'_>) -> Resul
 // ---------------------------------------------------------------------------------------
 // su
 
-pub(super) fn parse_su(msg: &str, event: &mut Event, _: &Context<'_>) -> Result<(), FormatError> {
-    if let Some(module) = begin(event, SU) {
+pub(super) fn parse_su(msg: &str, event: &mut Event, ctx: &Context<'_>) -> Result<(), FormatError> {
+    if let Some(module) = begin(event, ctx, SU) {
         pam_body(&module, SU, msg, event);
         return Ok(());
     }
@@ -1065,7 +1080,7 @@ fn switch_to(rest: &str) -> Option<(&str, &str)> {
 pub(super) fn parse_shadow(
     msg: &str,
     event: &mut Event,
-    _: &Context<'_>,
+    ctx: &Context<'_>,
 ) -> Result<(), FormatError> {
     let app = program(event.get_str(field::LOG_SYSLOG_APPNAME));
     let dataset = SHADOW_TOOLS
@@ -1073,7 +1088,7 @@ pub(super) fn parse_shadow(
         .find(|&&t| Some(t) == app)
         .copied()
         .unwrap_or("shadow");
-    if let Some(module) = begin(event, dataset) {
+    if let Some(module) = begin(event, ctx, dataset) {
         pam_body(&module, dataset, msg, event);
         return Ok(());
     }
@@ -1299,9 +1314,9 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
 pub(super) fn parse_logind(
     msg: &str,
     event: &mut Event,
-    _: &Context<'_>,
+    ctx: &Context<'_>,
 ) -> Result<(), FormatError> {
-    begin(event, LOGIND);
+    begin(event, ctx, LOGIND);
     let msg = msg.trim_end().trim_end_matches('.');
     if let Some(rest) = msg.strip_prefix("New session ") {
         // `New session 3 of user root.`
@@ -1662,6 +1677,7 @@ mod tests {
         let ctx = Context {
             received: ctx_received,
             policy: &policy,
+            app: None,
         };
         let samples = [
             "",

@@ -33,6 +33,9 @@ pub struct Context<'a> {
     pub received: Timestamp,
     /// The input's rules for times without a year or zone.
     pub policy: &'a TimePolicy,
+    /// For a body parser: the syslog app name of the header before the body, which the
+    /// event holds as well (`log.syslog.appname`) but only at the cost of a lookup.
+    pub app: Option<&'a str>,
 }
 
 /// A record the parser claimed but could not read.
@@ -306,6 +309,7 @@ pub(crate) mod testing {
         let ctx = Context {
             received,
             policy: &policy,
+            app: None,
         };
         let mut e = Event::new(received, received, line);
         f(line, &mut e, &ctx).expect("the parser reads the line");

@@ -1843,6 +1843,7 @@ mod tests {
         let ctx = Context {
             received,
             policy: &policy,
+            app: None,
         };
         let mut e = Event::new(received, received, line);
         if let Some(app) = app {
@@ -1915,6 +1916,7 @@ mod tests {
         let ctx = Context {
             received: Timestamp::from_secs(0),
             policy: &policy,
+            app: None,
         };
         let mut e = Event::new(ctx.received, ctx.received, "");
         assert!(parse_filterlog("1,2,3", &mut e, &ctx).is_err());
@@ -2060,6 +2062,7 @@ mod tests {
             let ctx = Context {
                 received: Timestamp::from_secs(0),
                 policy: &policy,
+                app: None,
             };
             let mut e = Event::new(ctx.received, ctx.received, "");
             let _ = parse_asa(line, &mut e, &ctx);

@@ -1257,6 +1257,7 @@ mod tests {
         let ctx = Context {
             received: Timestamp::from_secs(0),
             policy: &policy,
+            app: None,
         };
         let mut e = Event::new(ctx.received, ctx.received, "");
         assert!(parse_eve_record(r#"{"event_type":"#, &mut e, &ctx).is_err());

@@ -1229,6 +1229,7 @@ mod tests {
         let ctx = Context {
             received: Timestamp::from_secs(0),
             policy: &policy,
+            app: None,
         };
         let mut e = Event::new(ctx.received, ctx.received, "");
         for line in [

@@ -932,6 +932,7 @@ mod tests {
         let ctx = Context {
             received,
             policy: &policy,
+            app: None,
         };
         let mut event = Event::new(received, received, "");
         f(text, &mut event, &ctx).map(|()| event)
