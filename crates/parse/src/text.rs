@@ -4,6 +4,10 @@
 //! are short, so a `memchr` for the needle's first byte and a compare is the quicker
 //! search; the methods keep std's results exactly (test below).
 
+/// Below this many bytes a one-byte search is a plain loop: the words of a log line
+/// (an address, a method, a user) are shorter than a vector search's set-up.
+const SHORT: usize = 32;
+
 /// Substring search with std's semantics, for short texts.
 pub(crate) trait Cut {
     /// Byte offset of the first `needle` (std's `find` with a `&str`).
@@ -75,7 +79,12 @@ impl Cut for str {
         if !needle.is_ascii() {
             return None;
         }
-        let at = memchr::memchr(needle, self.as_bytes())?;
+        let hay = self.as_bytes();
+        let at = if hay.len() < SHORT {
+            hay.iter().position(|&b| b == needle)
+        } else {
+            memchr::memchr(needle, hay)
+        }?;
         Some((&self[..at], &self[at + 1..]))
     }
 
@@ -84,7 +93,12 @@ impl Cut for str {
         if !needle.is_ascii() {
             return None;
         }
-        let at = memchr::memrchr(needle, self.as_bytes())?;
+        let hay = self.as_bytes();
+        let at = if hay.len() < SHORT {
+            hay.iter().rposition(|&b| b == needle)
+        } else {
+            memchr::memrchr(needle, hay)
+        }?;
         Some((&self[..at], &self[at + 1..]))
     }
 }
@@ -195,6 +209,7 @@ mod tests {
             "x for y for z",
             "héllo fór wörld fór",
             "aaaa",
+            "a longer haystack, past the thirty-two bytes of a short one: a f z",
         ];
         let needles = [
             "", "a", "aa", "from ", " from ", " for ", "fór", "ó", "z", "aaaaa",
