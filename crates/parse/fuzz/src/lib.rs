@@ -76,9 +76,12 @@ pub fn records(data: &[u8], names: &[&str]) -> Vec<Event> {
 /// The input as syslog, then every named body parser that applies to its message.
 pub fn bodies(data: &[u8], names: &[&str]) -> Vec<Event> {
     let policy = policy();
+    // No app name here: the body parsers read it from the header's event, as they do
+    // when a caller leaves it out.
     let ctx = Context {
         received: received(),
         policy: &policy,
+        app: None,
     };
     let (header_event, _) = parse_syslog(data, received(), &policy);
     // Without a header, the whole record is the message (as a file input without
