@@ -14,6 +14,8 @@ AGENT_LISTEN=${GAC_DEMO_AGENT:-127.0.0.1:7711}
 DATA=$PWD/demo-data
 
 command -v logger >/dev/null || { echo "installing util-linux logger"; apt-get update -qq && apt-get install -y -qq bsdutils; }
+# jemalloc (gac-server's allocator) is built from C with make.
+command -v make >/dev/null || { echo "installing make"; apt-get update -qq && apt-get install -y -qq make; }
 echo "== building (first time: a few minutes)"
 cargo build --bins -q
 BIN=$PWD/target/debug
