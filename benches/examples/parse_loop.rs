@@ -1,6 +1,7 @@
-//! `parse_loop FAMILY [ROUNDS]`: parses the sshd or access-log sample lines of the
+//! `parse_loop FAMILY [ROUNDS] [auto]`: parses the sshd or access-log sample lines of the
 //! `parse_formats` bench (the lines `auto` gives to that parser, read with the format an
-//! input would declare) ROUNDS times and prints the wall-clock time per line. A plain
+//! input would declare, or as `auto` when asked) ROUNDS times and prints the wall-clock
+//! time per line. A plain
 //! loop with no harness, for profilers: `perf record`, and `valgrind --tool=callgrind`
 //! for instruction counts that code layout does not move (BENCHMARKS.md, "Method").
 //! Allocates through jemalloc, as `gac-server` does.
@@ -41,6 +42,7 @@ fn main() -> anyhow::Result<()> {
         .next()
         .context("usage: parse_loop sshd|access [ROUNDS]")?;
     let rounds: usize = args.next().map_or(Ok(10_000), |r| r.parse())?;
+    let auto = args.next().is_some_and(|a| a == "auto");
     let (files, parser, declared) = match family.as_str() {
         "sshd" => (AUTH, "sshd", Format::Syslog),
         "access" => (
@@ -60,6 +62,7 @@ fn main() -> anyhow::Result<()> {
             p.parser == Some(parser) && p.body == BodyOutcome::Parsed
         })
         .collect();
+    let declared = if auto { Format::Auto } else { declared };
     let start = Instant::now();
     for _ in 0..rounds {
         for line in &lines {

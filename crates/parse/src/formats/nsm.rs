@@ -34,6 +34,7 @@ use super::web::{
     set_time, set_url, set_words,
 };
 use super::{Context, FormatError};
+use crate::text::Cut;
 use crate::time::RecordTime;
 
 /// Record format names (and Suricata's dataset).
@@ -963,10 +964,15 @@ fn tsv_layout(cols: &[&str]) -> Option<(&'static Layout, usize)> {
 
 /// A TSV data line: an epoch time, a tab, and a column count some default layout has.
 pub(super) fn detect_zeek_tsv(s: &str) -> bool {
-    let Some((ts, _)) = s.split_once('\t') else {
+    // A row opens with its epoch time: anything else is refused before the search for a
+    // tab, which `auto` would otherwise run over every syslog line.
+    if !s.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    let Some((ts, _)) = s.cut_byte(b'\t') else {
         return false;
     };
-    let Some((whole, frac)) = ts.split_once('.') else {
+    let Some((whole, frac)) = ts.cut_byte(b'.') else {
         return false;
     };
     if whole.len() < 9
