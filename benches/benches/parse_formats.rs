@@ -16,6 +16,10 @@ use gac_parse::{BodyOutcome, Format, Outcome, TimePolicy, formats, parse, parse_
 use regex::Regex;
 
 mod common;
+#[path = "common/samples.rs"]
+mod samples;
+
+use samples::{AUTH_FILES, WEB_FILES};
 
 /// Sample files, compiled in.
 macro_rules! data {
@@ -32,20 +36,6 @@ const SYSLOG_FILES: &[(&str, &str)] = &[
     data!("syslog-crowdsec.log"),
     data!("loghub-linux.log"),
 ];
-const AUTH_FILES: &[(&str, &str)] = &[
-    data!("linux-auth-crowdsec.log"),
-    data!("linux-auth-elastic.log"),
-    data!("linux-auth-fail2ban.log"),
-    data!("linux-auth-loghub.log"),
-    data!("linux-auth-wazuh.log"),
-    data!("loghub-openssh.log"),
-];
-const WEB_FILES: &[(&str, &str)] = &[
-    data!("web-crowdsec.log"),
-    data!("web-elastic.log"),
-    data!("apache-error-loghub.log"),
-];
-
 /// A format family: the files its lines come from and the parser names (as `auto` counts
 /// them) that belong to it. `None` is the plain syslog header with no body parser.
 struct Family {

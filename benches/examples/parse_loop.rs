@@ -16,37 +16,22 @@ use gac_parse::{BodyOutcome, Format, TimePolicy, formats, parse};
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-macro_rules! data {
-    ($name:literal) => {
-        include_str!(concat!("../../crates/parse/tests/data/", $name))
-    };
-}
+#[path = "../benches/common/samples.rs"]
+mod samples;
 
-const AUTH: &[&str] = &[
-    data!("linux-auth-crowdsec.log"),
-    data!("linux-auth-elastic.log"),
-    data!("linux-auth-fail2ban.log"),
-    data!("linux-auth-loghub.log"),
-    data!("linux-auth-wazuh.log"),
-    data!("loghub-openssh.log"),
-];
-const WEB: &[&str] = &[
-    data!("web-crowdsec.log"),
-    data!("web-elastic.log"),
-    data!("apache-error-loghub.log"),
-];
+use samples::{AUTH_FILES, WEB_FILES};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let family = args
         .next()
-        .context("usage: parse_loop sshd|access [ROUNDS]")?;
+        .context("usage: parse_loop sshd|access [ROUNDS] [auto]")?;
     let rounds: usize = args.next().map_or(Ok(10_000), |r| r.parse())?;
     let auto = args.next().is_some_and(|a| a == "auto");
     let (files, parser, declared) = match family.as_str() {
-        "sshd" => (AUTH, "sshd", Format::Syslog),
+        "sshd" => (AUTH_FILES, "sshd", Format::Syslog),
         "access" => (
-            WEB,
+            WEB_FILES,
             "web.access",
             Format::Record(formats::record_parser("web.access").context("web.access")?),
         ),
@@ -56,7 +41,7 @@ fn main() -> anyhow::Result<()> {
     let policy = TimePolicy::new(chrono_tz::Asia::Ho_Chi_Minh);
     let lines: Vec<&str> = files
         .iter()
-        .flat_map(|text| text.lines())
+        .flat_map(|(_, text)| text.lines())
         .filter(|line| {
             let (_, p) = parse(line.as_bytes(), received, &policy, Format::Auto);
             p.parser == Some(parser) && p.body == BodyOutcome::Parsed
